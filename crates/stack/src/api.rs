@@ -1,0 +1,163 @@
+//! The types of the syscall-shaped API: descriptors, states, events, socket options.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use crate::errno::Errno;
+
+/// A socket descriptor. Numbered like Linux file descriptors: the lowest free number from 3.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct Fd(pub u32);
+
+impl fmt::Display for Fd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// The address family given to `socket()`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Domain {
+    Inet,
+    Inet6,
+}
+
+/// The eleven TCP states of RFC 9293, plus CLOSED for a socket with no connection.
+/// Values are Linux's `TCP_*` numbers (include/net/tcp_states.h), as `/proc/net/tcp` shows them.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub enum TcpState {
+    Established = 1,
+    SynSent = 2,
+    SynRecv = 3,
+    FinWait1 = 4,
+    FinWait2 = 5,
+    TimeWait = 6,
+    Close = 7,
+    CloseWait = 8,
+    LastAck = 9,
+    Listen = 10,
+    Closing = 11,
+}
+
+impl TcpState {
+    /// The name `ss` prints (`ESTAB`, `FIN-WAIT-1`, `TIME-WAIT`, …).
+    pub fn ss_name(self) -> &'static str {
+        match self {
+            TcpState::Established => "ESTAB",
+            TcpState::SynSent => "SYN-SENT",
+            TcpState::SynRecv => "SYN-RECV",
+            TcpState::FinWait1 => "FIN-WAIT-1",
+            TcpState::FinWait2 => "FIN-WAIT-2",
+            TcpState::TimeWait => "TIME-WAIT",
+            TcpState::Close => "UNCONN",
+            TcpState::CloseWait => "CLOSE-WAIT",
+            TcpState::LastAck => "LAST-ACK",
+            TcpState::Listen => "LISTEN",
+            TcpState::Closing => "CLOSING",
+        }
+    }
+    /// The name `netstat` prints (`ESTABLISHED`, `FIN_WAIT1`, …).
+    pub fn netstat_name(self) -> &'static str {
+        match self {
+            TcpState::Established => "ESTABLISHED",
+            TcpState::SynSent => "SYN_SENT",
+            TcpState::SynRecv => "SYN_RECV",
+            TcpState::FinWait1 => "FIN_WAIT1",
+            TcpState::FinWait2 => "FIN_WAIT2",
+            TcpState::TimeWait => "TIME_WAIT",
+            TcpState::Close => "CLOSE",
+            TcpState::CloseWait => "CLOSE_WAIT",
+            TcpState::LastAck => "LAST_ACK",
+            TcpState::Listen => "LISTEN",
+            TcpState::Closing => "CLOSING",
+        }
+    }
+}
+
+impl fmt::Display for TcpState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.netstat_name())
+    }
+}
+
+/// `shutdown()`'s `how`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Shutdown {
+    Read,
+    Write,
+    Both,
+}
+
+/// What happened to a socket, drained with `poll_event`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Event {
+    /// The socket moved from one TCP state to another.
+    StateChanged { from: TcpState, to: TcpState },
+    /// A listener has a connection ready for `accept()`.
+    Acceptable,
+    /// Data (or end of stream) can be read.
+    Readable,
+    /// Send buffer space became available.
+    Writable,
+    /// A connect finished (`connect()` succeeded).
+    Connected,
+    /// The connection failed or was torn down with this error (ECONNRESET, ETIMEDOUT, …).
+    Error(Errno),
+    /// The stack released the socket's resources (an orphan ended, a time-wait entry expired).
+    Released,
+}
+
+/// A socket option with its value, as `setsockopt` takes it and `getsockopt` returns it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum SockOpt {
+    /// SO_LINGER: `Some(seconds)` is l_onoff=1.
+    Linger(Option<u32>),
+    KeepAlive(bool),
+    /// SO_RCVBUF as the user passed it (Linux stores double, and getsockopt returns the double).
+    RcvBuf(u32),
+    SndBuf(u32),
+    ReuseAddr(bool),
+    NoDelay(bool),
+    /// TCP_KEEPIDLE in seconds.
+    KeepIdle(u32),
+    KeepIntvl(u32),
+    KeepCnt(u32),
+    /// TCP_USER_TIMEOUT in milliseconds (0 = off).
+    UserTimeout(u32),
+    /// TCP_LINGER2 in seconds.
+    Linger2(i32),
+    SynCnt(u32),
+    QuickAck(u32),
+    MaxSeg(u32),
+    /// SO_ERROR: reading it clears the pending error.
+    Error(i32),
+}
+
+/// The name of a socket option, for `getsockopt`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum SockOptName {
+    Linger,
+    KeepAlive,
+    RcvBuf,
+    SndBuf,
+    ReuseAddr,
+    NoDelay,
+    KeepIdle,
+    KeepIntvl,
+    KeepCnt,
+    UserTimeout,
+    Linger2,
+    SynCnt,
+    QuickAck,
+    MaxSeg,
+    Error,
+}
+
+/// A datagram written by `poll_transmit` into the caller's buffer.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Transmit {
+    /// Bytes written at the start of the buffer: a whole IPv4 or IPv6 datagram.
+    pub len: usize,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+}

@@ -1,0 +1,1 @@
+//! tcplab-testkit (being written).
