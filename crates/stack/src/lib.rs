@@ -15,13 +15,21 @@
 pub mod api;
 pub mod assembler;
 pub mod cc;
+pub mod ctx;
 pub mod errno;
+pub mod input;
 pub mod isn;
+pub mod listen;
+pub mod output;
 pub mod rtt;
 pub mod seq;
+pub mod socket;
+pub mod ss;
 pub mod stack;
 pub mod sysctl;
 pub mod time;
+pub mod timer;
+pub mod timewait;
 
 pub use api::{Domain, Event, Fd, Shutdown, SockOpt, SockOptName, TcpState, Transmit};
 pub use errno::Errno;

@@ -1,0 +1,987 @@
+//! A segment arriving at a full socket (Linux: net/ipv4/tcp_input.c, tcp_rcv_state_process()
+//! and the functions it calls): validation, ACK processing with SACK and loss recovery,
+//! in-order and out-of-order data, FIN, and the decision to ACK now or later.
+
+use tcplab_wire::{TcpFlags, TcpRepr};
+
+use crate::api::{Event, TcpState};
+use crate::cc::CaState;
+use crate::ctx::Ctx;
+use crate::errno::Errno;
+use crate::output::ato_min;
+use crate::seq::{after, after_eq, before, before_eq, between};
+use crate::socket::{
+    ICSK_ACK_NOW, ICSK_ACK_PUSHED, ICSK_ACK_PUSHED2, ICSK_ACK_SCHED, ICSK_ACK_TIMER, Slot, Sock,
+};
+use crate::stack::DropReason;
+use crate::timer::Disposition;
+
+/// Linux: TCP_MAX_QUICKACKS.
+const TCP_MAX_QUICKACKS: u32 = 16;
+/// Linux: TCP_FASTRETRANS_THRESH (the dupthresh of RFC 6675).
+const DUPTHRESH: u32 = 3;
+
+/// The result of feeding one segment to a socket.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Verdict {
+    pub disposition: Disposition,
+    /// The caller must answer with a reset built from the segment (tcp_v4_send_reset()).
+    pub send_reset: bool,
+}
+
+impl Verdict {
+    fn keep() -> Verdict {
+        Verdict { disposition: Disposition::Keep, send_reset: false }
+    }
+    fn reset() -> Verdict {
+        Verdict { disposition: Disposition::Keep, send_reset: true }
+    }
+    fn with(disposition: Disposition) -> Verdict {
+        Verdict { disposition, send_reset: false }
+    }
+}
+
+impl Sock {
+    /// Linux: tcp_rcv_state_process() for every state but LISTEN.
+    pub fn rcv(&mut self, ctx: &mut Ctx<'_>, seg: &TcpRepr<'_>) -> Verdict {
+        self.stats.segs_in += 1;
+        if self.state == TcpState::SynSent {
+            return self.rcv_synsent(ctx, seg);
+        }
+        if self.state == TcpState::Close {
+            return Verdict::reset();
+        }
+        let flags = seg.flags;
+        let ts = if self.rx_opt.tstamp_ok { seg.timestamps() } else { None };
+
+        // Linux: tcp_validate_incoming() — PAWS (RFC 7323 §5).
+        if let Some((tsval, _)) = ts
+            && !flags.contains(TcpFlags::RST)
+            && self.paws_reject(tsval)
+        {
+            ctx.out.drop(DropReason::PawsReject);
+            self.send_oow_ack(ctx, seg.payload.len() > 0 && !flags.contains(TcpFlags::SYN));
+            return Verdict::keep();
+        }
+        let seq = seg.seq;
+        let end_seq = seq.wrapping_add(seg.seg_len());
+        // Linux: tcp_sequence().
+        if !self.sequence_ok(seq, end_seq) {
+            ctx.out.drop(DropReason::OutOfWindow);
+            if !flags.contains(TcpFlags::RST) {
+                if self.state == TcpState::SynRecv && flags.contains(TcpFlags::SYN) {
+                    return Verdict::keep();
+                }
+                self.enter_quickack_mode(ctx, TCP_MAX_QUICKACKS);
+                self.send_oow_ack(ctx, seg.payload.len() > 0 && !flags.contains(TcpFlags::SYN));
+            }
+            return Verdict::keep();
+        }
+        // RFC 5961 §3: only an RST at exactly rcv_nxt resets; others in the window draw a
+        // challenge ACK.
+        if flags.contains(TcpFlags::RST) {
+            if seq == self.rcv_nxt {
+                return Verdict::with(self.reset(ctx));
+            }
+            ctx.out.drop(DropReason::RstNotInWindow);
+            self.send_challenge_ack(ctx);
+            return Verdict::keep();
+        }
+        // RFC 5961 §4: a SYN on a synchronized connection draws a challenge ACK.
+        if flags.contains(TcpFlags::SYN) {
+            if self.state == TcpState::SynRecv && seq == self.irs {
+                // Our SYN-ACK was lost in a simultaneous open: send it again.
+                self.retransmit(ctx, 0);
+                return Verdict::keep();
+            }
+            self.send_challenge_ack(ctx);
+            return Verdict::keep();
+        }
+        if !flags.contains(TcpFlags::ACK) {
+            ctx.out.drop(DropReason::Other);
+            return Verdict::keep();
+        }
+        // Linux: tcp_replace_ts_recent() happens once the segment is known acceptable.
+        if let Some((tsval, _)) = ts
+            && !after(seq, self.rcv_wup)
+        {
+            self.rx_opt.ts_recent = tsval;
+            self.rx_opt.ts_recent_stamp = ctx.now;
+        }
+
+        if self.state == TcpState::SynRecv {
+            // The final ACK of a simultaneous open.
+            if !between(seg.ack, self.snd_una.wrapping_add(1), self.snd_nxt) {
+                return Verdict::reset();
+            }
+            self.snd_wnd = u32::from(seg.window) << self.rx_opt.snd_wscale;
+            self.snd_wl1 = seq;
+            self.set_state(ctx, TcpState::Established);
+            self.connected(ctx);
+        }
+
+        // Linux: tcp_ack().
+        let prior_state = self.state;
+        if before(seg.ack, self.snd_una.wrapping_sub(self.max_window)) {
+            self.send_challenge_ack(ctx);
+            return Verdict::keep();
+        }
+        if after(seg.ack, self.snd_nxt) {
+            ctx.out.drop(DropReason::InvalidAck);
+            self.send_challenge_ack(ctx);
+            return Verdict::keep();
+        }
+        self.ack(ctx, seg, ts);
+
+        // State transitions driven by the ACK of our FIN.
+        match prior_state {
+            TcpState::FinWait1 if self.fin_acked() => {
+                self.set_state(ctx, TcpState::FinWait2);
+                self.snd_shutdown = true;
+                if self.is_orphan() {
+                    if self.opts.linger2 < 0 {
+                        self.send_active_reset(ctx);
+                        return Verdict::with(self.done(ctx));
+                    }
+                    // Linux: data or a FIN in this same segment is handled below; a bare
+                    // ACK sends the orphan to FIN_WAIT2's timer now.
+                    if seg.payload.is_empty() && !flags.contains(TcpFlags::FIN) {
+                        return Verdict::with(self.orphan_fin_wait2(ctx));
+                    }
+                }
+            }
+            TcpState::Closing if self.fin_acked() => {
+                return Verdict::with(self.enter_time_wait(ctx, TcpState::TimeWait));
+            }
+            TcpState::LastAck if self.fin_acked() => {
+                return Verdict::with(self.done(ctx));
+            }
+            _ => {}
+        }
+
+        // Data and FIN (Linux: tcp_data_queue()).
+        let has_data = !seg.payload.is_empty() || flags.contains(TcpFlags::FIN);
+        if has_data {
+            match self.state {
+                TcpState::CloseWait | TcpState::Closing | TcpState::LastAck => {
+                    // The peer already sent its FIN: anything new is bogus.
+                    if !before(seq, self.rcv_nxt) {
+                        return Verdict::keep();
+                    }
+                }
+                TcpState::FinWait1 | TcpState::FinWait2
+                    if self.rcv_shutdown
+                        && !seg.payload.is_empty()
+                        && after(end_seq.wrapping_sub(u32::from(flags.contains(TcpFlags::FIN))), self.rcv_nxt) =>
+                {
+                    // Linux: data after close() — RST, and the connection is gone
+                    // (TCPAbortOnData).
+                    self.send_active_reset(ctx);
+                    return Verdict::with(self.done_with_error(ctx, Errno::ECONNRESET));
+                }
+                _ => {}
+            }
+            if let Some(d) = self.data_queue(ctx, seg) {
+                return Verdict::with(d);
+            }
+        }
+
+        if self.state != TcpState::Close {
+            self.write_xmit(ctx, false);
+            self.ack_snd_check(ctx, true);
+        }
+        Verdict::keep()
+    }
+
+    /// Linux: tcp_paws_discard() with paws_win 0: the timestamp is older than ts_recent and
+    /// ts_recent is fresh (24 days, TCP_PAWS_24DAYS).
+    fn paws_reject(&self, tsval: u32) -> bool {
+        let older = (self.rx_opt.ts_recent.wrapping_sub(tsval) as i32) > 0;
+        older && self.rx_opt.ts_recent_stamp.as_millis() + 24 * 86_400_000 > 0
+    }
+
+    /// Linux: tcp_sequence() — the segment overlaps the receive window.
+    fn sequence_ok(&self, seq: u32, end_seq: u32) -> bool {
+        !before(end_seq, self.rcv_wup)
+            && !after(seq, self.rcv_nxt.wrapping_add(self.receive_window()))
+    }
+
+    /// Linux: tcp_reset() — the errno follows the state.
+    fn reset(&mut self, ctx: &mut Ctx<'_>) -> Disposition {
+        let err = match self.state {
+            TcpState::SynSent => Errno::ECONNREFUSED,
+            TcpState::CloseWait => Errno::EPIPE,
+            _ => Errno::ECONNRESET,
+        };
+        if self.state == TcpState::TimeWait || self.is_orphan() {
+            return self.done(ctx);
+        }
+        self.done_with_error(ctx, err)
+    }
+
+    /// The application side of a completed connect().
+    fn connected(&mut self, ctx: &mut Ctx<'_>) {
+        if self.connecting {
+            self.connecting = false;
+            ctx.out.event(self.fd, Event::Connected);
+        }
+        ctx.out.event(self.fd, Event::Writable);
+    }
+
+    /// Linux: tcp_rcv_synsent_state_process().
+    fn rcv_synsent(&mut self, ctx: &mut Ctx<'_>, seg: &TcpRepr<'_>) -> Verdict {
+        let flags = seg.flags;
+        if flags.contains(TcpFlags::ACK) {
+            if !after(seg.ack, self.iss) || after(seg.ack, self.snd_nxt) {
+                if flags.contains(TcpFlags::RST) {
+                    return Verdict::keep();
+                }
+                // Linux: with no retransmission yet, retry the SYN almost at once.
+                if self.icsk_retransmits == 0 {
+                    self.reset_xmit_timer(ctx, crate::socket::XmitTimer::Retrans, 2);
+                }
+                return Verdict::reset();
+            }
+            if flags.contains(TcpFlags::RST) {
+                return Verdict::with(self.reset(ctx));
+            }
+            if !flags.contains(TcpFlags::SYN) {
+                return Verdict::keep();
+            }
+            // A SYN-ACK: learn the peer's options.
+            self.learn_syn_options(ctx, seg);
+            self.irs = seg.seq;
+            self.rcv_nxt = seg.seq.wrapping_add(1);
+            self.rcv_wup = self.rcv_nxt;
+            self.copied_seq = self.rcv_nxt;
+            self.snd_wnd = u32::from(seg.window);
+            self.snd_wl1 = seg.seq;
+            self.max_window = self.max_window.max(self.snd_wnd);
+            if let Some((tsval, _)) = seg.timestamps().filter(|_| self.rx_opt.tstamp_ok) {
+                self.rx_opt.ts_recent = tsval;
+                self.rx_opt.ts_recent_stamp = ctx.now;
+            }
+            // The SYN is acknowledged: RTT sample, queue cleaned (tcp_ack()).
+            self.ack(ctx, seg, seg.timestamps().filter(|_| self.rx_opt.tstamp_ok));
+            self.init_transfer(ctx);
+            self.set_state(ctx, TcpState::Established);
+            self.connected(ctx);
+            // Linux: the third ACK goes at once unless data is about to be written or the
+            // socket is in pingpong mode, when the delayed-ACK timer carries it.
+            if self.in_pingpong(ctx.sys.tcp_pingpong_thresh) {
+                self.schedule_ack();
+                self.ack.ato = ato_min(ctx.hz);
+                self.enter_quickack_mode(ctx, TCP_MAX_QUICKACKS);
+                let when = ctx.hz.div(5);
+                self.ack.pending |= ICSK_ACK_TIMER;
+                self.slots[Slot::DelAck as usize] = Some(ctx.deadline(when));
+            } else {
+                self.send_ack(ctx);
+            }
+            self.write_xmit(ctx, false);
+            return Verdict::keep();
+        }
+        if flags.contains(TcpFlags::RST) {
+            return Verdict::keep();
+        }
+        if flags.contains(TcpFlags::SYN) {
+            // Simultaneous open (RFC 9293 §3.5, Linux: "crossed SYN").
+            self.learn_syn_options(ctx, seg);
+            self.irs = seg.seq;
+            self.rcv_nxt = seg.seq.wrapping_add(1);
+            self.rcv_wup = self.rcv_nxt;
+            self.copied_seq = self.rcv_nxt;
+            self.snd_wnd = u32::from(seg.window);
+            self.snd_wl1 = seg.seq;
+            self.max_window = self.max_window.max(self.snd_wnd);
+            if let Some((tsval, _)) = seg.timestamps().filter(|_| self.rx_opt.tstamp_ok) {
+                self.rx_opt.ts_recent = tsval;
+                self.rx_opt.ts_recent_stamp = ctx.now;
+            }
+            self.set_state(ctx, TcpState::SynRecv);
+            // Linux: tcp_send_synack() retransmits the SYN skb as a SYN-ACK.
+            self.retransmit_synack(ctx);
+            return Verdict::keep();
+        }
+        Verdict::keep()
+    }
+
+    /// Sends the queued SYN again as a SYN-ACK (simultaneous open), without counting it as a
+    /// retransmission.
+    fn retransmit_synack(&mut self, ctx: &mut Ctx<'_>) {
+        let iss = self.iss;
+        self.transmit(ctx, iss, TcpFlags::SYN | TcpFlags::ACK, 0);
+    }
+
+    /// Reads MSS, window scale, SACK-permitted and timestamps from a SYN or SYN-ACK
+    /// (Linux: tcp_parse_options() and the SYN_SENT part of tcp_rcv_synsent_state_process()).
+    fn learn_syn_options(&mut self, ctx: &Ctx<'_>, seg: &TcpRepr<'_>) {
+        self.rx_opt.sack_ok = ctx.sys.tcp_sack != 0 && seg.sack_permitted();
+        self.rx_opt.tstamp_ok = ctx.sys.tcp_timestamps != 0 && seg.timestamps().is_some();
+        match seg.window_scale().filter(|_| ctx.sys.tcp_window_scaling != 0) {
+            Some(ws) => {
+                self.rx_opt.wscale_ok = true;
+                self.rx_opt.snd_wscale = ws.min(crate::output::TCP_MAX_WSCALE);
+            }
+            None => {
+                self.rx_opt.wscale_ok = false;
+                self.rx_opt.snd_wscale = 0;
+                self.rx_opt.rcv_wscale = 0;
+                self.window_clamp = self.window_clamp.min(65535);
+            }
+        }
+        let peer_mss = u32::from(seg.mss().unwrap_or(536)).max(u32::from(ctx.sys.tcp_min_snd_mss as u16).min(536));
+        self.rx_opt.mss_clamp = peer_mss.min(self.advmss) as u16;
+        self.sync_mss(ctx);
+    }
+
+    /// Linux: tcp_sync_mss() — the sending MSS from the path MTU and the options in use.
+    pub fn sync_mss(&mut self, ctx: &Ctx<'_>) {
+        let ip_hdr = if self.remote.is_ipv4() { 20 } else { 40 };
+        let mut mss = self.pmtu.saturating_sub(ip_hdr + 20);
+        mss = mss.min(u32::from(self.rx_opt.mss_clamp));
+        if self.rx_opt.tstamp_ok {
+            mss = mss.saturating_sub(crate::output::TCPOLEN_TSTAMP_ALIGNED);
+        }
+        self.mss_cache = mss.max(u32::from(ctx.sys.tcp_min_snd_mss as u16).min(mss.max(1)));
+        self.cc.mss_cache = self.mss_cache;
+    }
+
+    /// Linux: tcp_init_transfer() and tcp_init_metrics() after the handshake.
+    pub fn init_transfer(&mut self, ctx: &mut Ctx<'_>) {
+        if !self.rtt.has_sample() {
+            if let Some(rto) = self.rtt.set_fallback(ctx.hz) {
+                self.icsk_rto = rto;
+            }
+        }
+        // More than one SYN (or SYN-ACK) retransmission: start with a window of one.
+        self.cc.snd_cwnd = if self.stats.total_retrans > 1 { 1 } else { crate::cc::TCP_INIT_CWND };
+        self.ca.init(&mut self.cc, ctx.now);
+        self.icsk_retransmits = 0;
+        self.retrans_stamp = None;
+        self.ack.rcv_mss = self.initial_rcv_mss();
+        if self.opts.keepalive {
+            let when = self.keepalive_time(ctx);
+            self.reset_keepalive(ctx, when);
+        }
+    }
+
+    /// Linux: tcp_initialize_rcv_mss().
+    fn initial_rcv_mss(&self) -> u32 {
+        let hint = self.advmss.min(self.mss_cache);
+        let hint = hint.min(self.rcv_wnd / 2).min(536);
+        hint.max(88)
+    }
+
+    /// Linux: tcp_ack() — window update, cumulative ACK, SACK, RTT, congestion control and
+    /// loss recovery.
+    fn ack(&mut self, ctx: &mut Ctx<'_>, seg: &TcpRepr<'_>, ts: Option<(u32, u32)>) {
+        let prior_snd_una = self.snd_una;
+        let ack = seg.ack;
+        let is_dupack_candidate = ack == prior_snd_una
+            && seg.payload.is_empty()
+            && !seg.flags.intersects(TcpFlags::SYN | TcpFlags::FIN);
+        self.stats.last_ack_recv = ctx.now;
+        // A valid ACK zeroes the probe counter (Linux: icsk_probes_out = 0 in tcp_ack()).
+        self.icsk_probes_out = 0;
+        let window_updated = self.ack_update_window(seg);
+        if window_updated && self.snd_wnd > 0 && self.xmit_kind == Some(crate::socket::XmitTimer::Probe0) {
+            // The window opened: stop probing (tcp_ack_probe()).
+            self.icsk_backoff = 0;
+            self.clear_xmit_timer();
+        }
+
+        let mut newly_sacked = 0;
+        if self.rx_opt.sack_ok && !seg.sack_blocks().is_empty() {
+            newly_sacked = self.sacktag(seg, ack);
+        }
+
+        let mut newly_acked = 0u32;
+        let mut rtt_sample: Option<i64> = None;
+        let mut acked_retransmitted = false;
+        if after(ack, prior_snd_una) {
+            // Linux: tcp_clean_rtx_queue().
+            while let Some(head) = self.rtx.front() {
+                if after(head.end_seq, ack) {
+                    break;
+                }
+                let Some(head) = self.rtx.pop_front() else { break };
+                newly_acked += 1;
+                self.packets_out = self.packets_out.saturating_sub(1);
+                if head.sacked {
+                    self.sacked_out = self.sacked_out.saturating_sub(1);
+                }
+                if head.lost {
+                    self.lost_out = self.lost_out.saturating_sub(1);
+                }
+                if head.retrans {
+                    self.retrans_out = self.retrans_out.saturating_sub(1);
+                }
+                if head.ever_retrans {
+                    acked_retransmitted = true;
+                } else if rtt_sample.is_none() && !head.sacked {
+                    rtt_sample = Some((ctx.now - head.sent_at).as_micros() as i64);
+                }
+            }
+            let acked_bytes = ack.wrapping_sub(prior_snd_una);
+            self.stats.bytes_acked += u64::from(acked_bytes);
+            self.snd_una = ack;
+            // Drop acknowledged bytes from the send buffer.
+            let data_end = if after(ack, self.write_seq) { self.write_seq } else { ack };
+            if after(data_end, self.sndbuf_seq) {
+                let n = data_end.wrapping_sub(self.sndbuf_seq) as usize;
+                let n = n.min(self.sndbuf.len());
+                self.sndbuf.drain(..n);
+                self.sndbuf_seq = self.sndbuf_seq.wrapping_add(n as u32);
+                ctx.out.event(self.fd, Event::Writable);
+            }
+            self.icsk_retransmits = 0;
+            self.dupacks = 0;
+            if acked_retransmitted {
+                rtt_sample = None;
+            }
+        }
+        // Karn's rule leaves the timestamp echo as the sample (tcp_ack_update_rtt()).
+        if rtt_sample.is_none()
+            && newly_acked > 0
+            && let Some((_, tsecr)) = ts
+            && tsecr != 0
+        {
+            let delta_ms = ctx.ts_ms().wrapping_add(self.ts_offset).wrapping_sub(tsecr);
+            if (delta_ms as i32) >= 0 {
+                rtt_sample = Some(i64::from(delta_ms.max(1)) * 1000);
+            }
+        }
+        if let Some(m) = rtt_sample {
+            let rto_min_us = ctx.sys.tcp_rto_min_us;
+            self.rtt.sample(m, self.snd_una, self.snd_nxt, rto_min_us);
+            self.rtt.update_rtt_min(ctx.hz, ctx.now, m.max(1) as u32, false);
+            self.icsk_rto = self.rtt.rto(ctx.hz, ctx.sys.tcp_rto_max_ms);
+            self.icsk_backoff = 0;
+            self.cc.srtt_us = self.rtt.srtt_us;
+        }
+
+        if is_dupack_candidate && self.packets_out > 0 && newly_acked == 0 {
+            self.dupacks += 1;
+        }
+
+        // Congestion control and recovery (Linux: tcp_fastretrans_alert(), tcp_cong_control()).
+        self.sync_cc();
+        let delivered = newly_acked + newly_sacked;
+        let in_recovery = matches!(self.ca_state, CaState::Recovery | CaState::Loss);
+        if in_recovery {
+            if !before(self.snd_una, self.high_seq) {
+                // Recovery ends: the reduced window holds (tcp_end_cwnd_reduction()).
+                if self.ca_state == CaState::Recovery {
+                    self.cc.snd_cwnd = self.cc.snd_ssthresh.max(1);
+                }
+                self.set_ca_state(CaState::Open, ctx.now);
+                self.retrans_stamp = None;
+            } else if self.ca_state == CaState::Recovery {
+                if !self.rx_opt.sack_ok && newly_acked > 0 {
+                    // NewReno partial ACK: the new head is lost too (RFC 6582).
+                    self.mark_head_lost();
+                }
+                self.mark_lost_sack();
+                self.cwnd_reduction(delivered, newly_acked > 0);
+            } else if newly_acked > 0 {
+                // In Loss, new ACKs grow the window from one (slow start).
+                self.ca.cong_avoid(&mut self.cc, ack, newly_acked, ctx.now);
+            }
+        } else {
+            let lost = if self.rx_opt.sack_ok {
+                self.mark_lost_sack()
+            } else if self.dupacks >= DUPTHRESH {
+                self.mark_head_lost();
+                true
+            } else {
+                false
+            };
+            if lost {
+                self.enter_recovery(ctx);
+                self.cwnd_reduction(delivered.max(1), false);
+            } else if newly_acked > 0 {
+                self.ca.pkts_acked(&mut self.cc, newly_acked, rtt_sample.map(|m| m as u32), ctx.now);
+                self.ca.cong_avoid(&mut self.cc, ack, newly_acked, ctx.now);
+            }
+        }
+        if matches!(self.ca_state, CaState::Recovery | CaState::Loss) {
+            self.xmit_retransmit_queue(ctx);
+        }
+        if newly_acked > 0 {
+            self.rearm_rto(ctx);
+        }
+        if self.packets_out == 0 {
+            self.clear_xmit_timer_if_rto();
+        }
+    }
+
+    fn clear_xmit_timer_if_rto(&mut self) {
+        if matches!(
+            self.xmit_kind,
+            Some(crate::socket::XmitTimer::Retrans | crate::socket::XmitTimer::LossProbe)
+        ) {
+            self.clear_xmit_timer();
+        }
+    }
+
+
+    /// Copies the fields congestion control reads from the socket.
+    fn sync_cc(&mut self) {
+        self.cc.packets_out = self.packets_out;
+        self.cc.snd_una = self.snd_una;
+        self.cc.snd_nxt = self.snd_nxt;
+        self.cc.srtt_us = self.rtt.srtt_us;
+        self.cc.lsndtime = self.stats.lsndtime;
+        self.cc.max_packets_out = self.cc.max_packets_out.max(self.packets_out);
+        self.cc.is_cwnd_limited = self.packets_in_flight() + 1 >= self.cc.snd_cwnd;
+    }
+
+    /// Linux: tcp_enter_recovery().
+    fn enter_recovery(&mut self, ctx: &Ctx<'_>) {
+        self.prior_cwnd = self.cc.snd_cwnd;
+        self.cc.prior_cwnd = self.cc.snd_cwnd;
+        self.cc.snd_ssthresh = self.ca.ssthresh(&self.cc);
+        self.prr_delivered = 0;
+        self.prr_out = 0;
+        self.high_seq = self.snd_nxt;
+        self.set_ca_state(CaState::Recovery, ctx.now);
+    }
+
+    /// Linux: tcp_cwnd_reduction() — Proportional Rate Reduction (RFC 6937).
+    fn cwnd_reduction(&mut self, newly_acked_sacked: u32, una_advanced: bool) {
+        if newly_acked_sacked == 0 || self.prior_cwnd == 0 {
+            return;
+        }
+        let in_flight = self.packets_in_flight() as i64;
+        let ssthresh = i64::from(self.cc.snd_ssthresh);
+        let delta = ssthresh - in_flight;
+        self.prr_delivered += newly_acked_sacked;
+        let mut sndcnt: i64;
+        if delta < 0 {
+            let dividend = ssthresh * i64::from(self.prr_delivered) + i64::from(self.prior_cwnd) - 1;
+            sndcnt = dividend / i64::from(self.prior_cwnd) - i64::from(self.prr_out);
+        } else {
+            sndcnt = (i64::from(self.prr_delivered) - i64::from(self.prr_out))
+                .max(i64::from(newly_acked_sacked));
+            if una_advanced {
+                sndcnt += 1;
+            }
+            sndcnt = sndcnt.min(delta);
+        }
+        sndcnt = sndcnt.max(if self.prr_out > 0 { 0 } else { 1 });
+        self.cc.snd_cwnd = (in_flight + sndcnt).max(1) as u32;
+    }
+
+    /// RFC 6675 IsLost(): a segment with at least DupThresh SACKed segments above it is lost.
+    /// Returns whether any segment is marked lost now.
+    fn mark_lost_sack(&mut self) -> bool {
+        let mut sacked_above = 0u32;
+        let mut any = false;
+        for seg in self.rtx.iter_mut().rev() {
+            if seg.sacked {
+                sacked_above += 1;
+                continue;
+            }
+            if sacked_above >= DUPTHRESH && !seg.lost {
+                seg.lost = true;
+                self.lost_out += 1;
+            }
+            if seg.lost && !seg.retrans {
+                any = true;
+            }
+        }
+        any
+    }
+
+    /// Linux: tcp_mark_head_lost() for one segment (non-SACK recovery).
+    fn mark_head_lost(&mut self) {
+        if let Some(head) = self.rtx.front_mut()
+            && !head.lost
+            && !head.sacked
+        {
+            head.lost = true;
+            self.lost_out += 1;
+        }
+    }
+
+    /// Linux: tcp_sacktag_write_queue() — marks segments the peer holds. DSACK blocks
+    /// (below SND.UNA) are recognised and ignored.
+    fn sacktag(&mut self, seg: &TcpRepr<'_>, ack: u32) -> u32 {
+        let mut newly = 0;
+        for (i, b) in seg.sack_blocks().iter().enumerate() {
+            if !after(b.right, b.left) {
+                continue;
+            }
+            // RFC 2883: a first block below the cumulative ACK reports a duplicate.
+            if i == 0 && before_eq(b.right, ack) {
+                continue;
+            }
+            if after(b.right, self.snd_nxt) || before(b.left, self.snd_una.wrapping_sub(self.max_window)) {
+                continue;
+            }
+            for s in self.rtx.iter_mut() {
+                if s.sacked {
+                    continue;
+                }
+                if after_eq(s.seq, b.left) && before_eq(s.end_seq, b.right) {
+                    s.sacked = true;
+                    self.sacked_out += 1;
+                    newly += 1;
+                    if s.lost {
+                        s.lost = false;
+                        self.lost_out = self.lost_out.saturating_sub(1);
+                    }
+                    if s.retrans {
+                        s.retrans = false;
+                        self.retrans_out = self.retrans_out.saturating_sub(1);
+                    }
+                }
+            }
+        }
+        newly
+    }
+
+    /// Linux: tcp_ack_update_window() with tcp_may_update_window().
+    fn ack_update_window(&mut self, seg: &TcpRepr<'_>) -> bool {
+        let nwin = u32::from(seg.window) << self.rx_opt.snd_wscale;
+        let ack = seg.ack;
+        let may = after(ack, self.snd_una)
+            || after(seg.seq, self.snd_wl1)
+            || (seg.seq == self.snd_wl1 && nwin > self.snd_wnd);
+        if may {
+            self.snd_wl1 = seg.seq;
+            let changed = self.snd_wnd != nwin;
+            self.snd_wnd = nwin;
+            self.max_window = self.max_window.max(nwin);
+            return changed;
+        }
+        false
+    }
+
+    /// Linux: tcp_data_queue() — in-order data to the receive queue, out-of-order data to the
+    /// reassembly queue, and the FIN. Returns a disposition when the socket changes kind.
+    fn data_queue(&mut self, ctx: &mut Ctx<'_>, seg: &TcpRepr<'_>) -> Option<Disposition> {
+        let fin = seg.flags.contains(TcpFlags::FIN);
+        let mut seq = seg.seq;
+        let mut data = seg.payload;
+        if data.is_empty() && !fin {
+            return None;
+        }
+        // Trim what we already have.
+        if before(seq, self.rcv_nxt) {
+            let dup = self.rcv_nxt.wrapping_sub(seq) as usize;
+            if dup >= data.len() {
+                if !(fin && seq.wrapping_add(data.len() as u32) == self.rcv_nxt) {
+                    // A pure duplicate (Linux: tcp_data_queue() "retransmit" branch): ACK now.
+                    self.enter_quickack_mode(ctx, TCP_MAX_QUICKACKS);
+                    self.ack.pending |= ICSK_ACK_NOW;
+                    self.schedule_ack();
+                    return None;
+                }
+                data = &[];
+            } else {
+                data = &data[dup..];
+            }
+            seq = self.rcv_nxt;
+        }
+        if seq == self.rcv_nxt {
+            if self.receive_window() == 0 && !data.is_empty() {
+                // Out of window: Linux drops it and ACKs at once.
+                self.enter_quickack_mode(ctx, TCP_MAX_QUICKACKS);
+                self.ack.pending |= ICSK_ACK_NOW;
+                self.schedule_ack();
+                return None;
+            }
+            let room = (self.rcvbuf_cap as usize).saturating_sub(self.rcvbuf.len() + self.ofo.bytes());
+            if data.len() > room.max(self.receive_window() as usize) {
+                // Linux: tcp_try_rmem_schedule() failed — drop, quick-ACK.
+                ctx.out.drop(DropReason::Other);
+                self.enter_quickack_mode(ctx, TCP_MAX_QUICKACKS);
+                self.ack.pending |= ICSK_ACK_NOW;
+                self.schedule_ack();
+                return None;
+            }
+            if !data.is_empty() {
+                self.rcvbuf.extend(data);
+                self.rcv_nxt = self.rcv_nxt.wrapping_add(data.len() as u32);
+                self.stats.bytes_received += data.len() as u64;
+                self.stats.data_segs_in += 1;
+                self.stats.last_data_recv = ctx.now;
+                self.event_data_recv(ctx, data.len() as u32, seg);
+            }
+            let mut fin_now = fin;
+            if !self.ofo.is_empty() {
+                let mut pulled = Vec::new();
+                let n = self.ofo.pop_ready(self.rcv_nxt, &mut |b: &[u8]| pulled.extend_from_slice(b));
+                if n > 0 {
+                    self.rcvbuf.extend(&pulled);
+                    self.rcv_nxt = self.rcv_nxt.wrapping_add(n);
+                    self.stats.bytes_received += u64::from(n);
+                }
+                if self.ofo.is_empty() {
+                    // RFC 5681 §4.2: a filled hole is ACKed at once.
+                    self.ack.pending |= ICSK_ACK_NOW;
+                }
+                if let Some(fs) = self.ofo_fin_seq
+                    && fs == self.rcv_nxt
+                {
+                    fin_now = true;
+                }
+            }
+            if !data.is_empty() || n_ready(&self.rcvbuf) {
+                ctx.out.event(self.fd, Event::Readable);
+            }
+            if fin_now {
+                self.ofo_fin_seq = None;
+                return self.fin(ctx);
+            }
+            return None;
+        }
+        // Out of order (Linux: tcp_data_queue_ofo()).
+        if !before(seq, self.rcv_nxt.wrapping_add(self.receive_window())) {
+            self.enter_quickack_mode(ctx, TCP_MAX_QUICKACKS);
+            self.ack.pending |= ICSK_ACK_NOW;
+            self.schedule_ack();
+            return None;
+        }
+        if !data.is_empty() {
+            self.ofo.insert(self.rcv_nxt, seq, data);
+            self.stats.data_segs_in += 1;
+            self.stats.last_data_recv = ctx.now;
+        }
+        if fin {
+            self.ofo_fin_seq = Some(seq.wrapping_add(data.len() as u32));
+        }
+        // Linux sends an immediate (dup)ACK with SACK for out-of-order data.
+        self.ack.pending |= ICSK_ACK_NOW;
+        self.schedule_ack();
+        None
+    }
+
+    /// Linux: tcp_fin().
+    fn fin(&mut self, ctx: &mut Ctx<'_>) -> Option<Disposition> {
+        self.rcv_nxt = self.rcv_nxt.wrapping_add(1);
+        self.fin_received = true;
+        self.rcv_shutdown = true;
+        self.schedule_ack();
+        ctx.out.event(self.fd, Event::Readable);
+        match self.state {
+            TcpState::SynRecv | TcpState::Established => {
+                self.set_state(ctx, TcpState::CloseWait);
+                // Linux: inet_csk_enter_pingpong_mode() — the FIN's ACK may wait for our reply.
+                self.ack.pingpong = ctx.sys.tcp_pingpong_thresh;
+                None
+            }
+            TcpState::FinWait1 => {
+                // Our FIN is not yet acknowledged: simultaneous close.
+                self.send_ack(ctx);
+                self.set_state(ctx, TcpState::Closing);
+                None
+            }
+            TcpState::FinWait2 => {
+                self.send_ack(ctx);
+                Some(self.enter_time_wait(ctx, TcpState::TimeWait))
+            }
+            _ => None,
+        }
+    }
+
+    /// Linux: tcp_time_wait() — the full socket gives way to a time-wait record.
+    pub fn enter_time_wait(&mut self, ctx: &mut Ctx<'_>, substate: TcpState) -> Disposition {
+        self.set_state(ctx, substate);
+        let timeout = if substate == TcpState::TimeWait {
+            u64::from(ctx.hz.0) * 60 // TCP_TIMEWAIT_LEN
+        } else {
+            self.fin_time(ctx)
+        };
+        Disposition::TimeWait { substate, timeout }
+    }
+
+    /// An orphan just reached FIN_WAIT2 (Linux: the FIN_WAIT1 branch of tcp_rcv_state_process()).
+    fn orphan_fin_wait2(&mut self, ctx: &mut Ctx<'_>) -> Disposition {
+        let tmo = self.fin_time(ctx);
+        let twlen = u64::from(ctx.hz.0) * 60;
+        if tmo > twlen {
+            self.reset_keepalive(ctx, tmo - twlen);
+            Disposition::Keep
+        } else {
+            Disposition::TimeWait { substate: TcpState::FinWait2, timeout: tmo }
+        }
+    }
+
+    /// Linux: inet_csk_schedule_ack().
+    pub fn schedule_ack(&mut self) {
+        self.ack.pending |= ICSK_ACK_SCHED;
+    }
+
+    /// Linux: tcp_enter_quickack_mode().
+    pub fn enter_quickack_mode(&mut self, ctx: &Ctx<'_>, max_quickacks: u32) {
+        self.incr_quickack(max_quickacks);
+        self.ack.pingpong = 0;
+        self.ack.ato = ato_min(ctx.hz);
+    }
+
+    /// Linux: tcp_incr_quickack().
+    fn incr_quickack(&mut self, max_quickacks: u32) {
+        let rcv_mss = self.ack.rcv_mss.max(1);
+        let mut quickacks = self.rcv_wnd / (2 * rcv_mss);
+        if quickacks == 0 {
+            quickacks = 2;
+        }
+        quickacks = quickacks.min(max_quickacks);
+        if quickacks > self.ack.quick {
+            self.ack.quick = quickacks;
+        }
+    }
+
+    /// Linux: tcp_event_data_recv().
+    fn event_data_recv(&mut self, ctx: &Ctx<'_>, len: u32, seg: &TcpRepr<'_>) {
+        self.schedule_ack();
+        self.measure_rcv_mss(len, seg);
+        let now = ctx.jiffies();
+        let ato_min = ato_min(ctx.hz);
+        if self.ack.ato == 0 {
+            self.incr_quickack(TCP_MAX_QUICKACKS);
+            self.ack.ato = ato_min;
+        } else {
+            let m = now.wrapping_sub(self.ack.lrcvtime);
+            if m <= ato_min / 2 {
+                self.ack.ato = (self.ack.ato >> 1) + ato_min / 2;
+            } else if m < self.ack.ato {
+                self.ack.ato = ((self.ack.ato >> 1) + m).min(self.icsk_rto).min(ctx.hz.div(5));
+            } else if m > self.icsk_rto {
+                self.incr_quickack(TCP_MAX_QUICKACKS);
+            }
+        }
+        self.ack.lrcvtime = now;
+        if len >= 128 {
+            self.grow_window(len);
+        }
+    }
+
+    /// Linux: tcp_measure_rcv_mss().
+    fn measure_rcv_mss(&mut self, len: u32, seg: &TcpRepr<'_>) {
+        let lss = self.ack.last_seg_size;
+        self.ack.last_seg_size = 0;
+        if len >= self.ack.rcv_mss {
+            self.ack.rcv_mss = len.min(self.advmss);
+        } else {
+            let hdr_len = seg.header_len() as u32;
+            let total = len + hdr_len;
+            let remnant = seg.flags.intersects(TcpFlags::PSH | TcpFlags::URG | TcpFlags::FIN | TcpFlags::SYN | TcpFlags::RST);
+            if total >= 536 + 20 || (total >= 88 + 20 && !remnant) {
+                let tcp_header_len = 20 + if self.rx_opt.tstamp_ok { 12 } else { 0 };
+                let l = total.saturating_sub(tcp_header_len);
+                self.ack.last_seg_size = l;
+                if l == lss {
+                    self.ack.rcv_mss = l;
+                    return;
+                }
+            }
+            if self.ack.pending & ICSK_ACK_PUSHED != 0 {
+                self.ack.pending |= ICSK_ACK_PUSHED2;
+            }
+            self.ack.pending |= ICSK_ACK_PUSHED;
+        }
+    }
+
+    /// Linux: tcp_grow_window() — raise rcv_ssthresh by two segments per in-order segment
+    /// while the buffer allows.
+    fn grow_window(&mut self, _len: u32) {
+        let full = self.full_space();
+        if self.rcv_ssthresh < self.window_clamp && (self.rcv_ssthresh as i64) < self.space() {
+            let incr = 2 * self.advmss;
+            self.rcv_ssthresh = (self.rcv_ssthresh + incr).min(self.window_clamp).min(full);
+        }
+    }
+
+    /// Linux: __tcp_ack_snd_check() — ACK now, or arm the delayed-ACK timer.
+    pub fn ack_snd_check(&mut self, ctx: &mut Ctx<'_>, _ofo_possible: bool) {
+        if !self.ack_scheduled() {
+            return;
+        }
+        let thresh = ctx.sys.tcp_pingpong_thresh;
+        let quick = self.ack.quick > 0 && !self.in_pingpong(thresh);
+        let more_than_one_full = self.rcv_nxt.wrapping_sub(self.rcv_wup) > self.ack.rcv_mss
+            && (self.rcv_nxt.wrapping_sub(self.copied_seq) < 1 || {
+                let w = self.compute_window();
+                w >= self.rcv_wnd
+            });
+        if more_than_one_full || quick || self.ack.pending & ICSK_ACK_NOW != 0 {
+            self.send_ack(ctx);
+            return;
+        }
+        self.send_delayed_ack(ctx);
+    }
+
+    /// Linux: tcp_send_delayed_ack().
+    pub fn send_delayed_ack(&mut self, ctx: &mut Ctx<'_>) {
+        let mut ato = self.ack.ato;
+        let delack_min = ato_min(ctx.hz);
+        if ato > delack_min {
+            let thresh = ctx.sys.tcp_pingpong_thresh;
+            let mut max_ato = ctx.hz.div(2);
+            if self.in_pingpong(thresh) || self.ack.pending & ICSK_ACK_PUSHED != 0 {
+                max_ato = ctx.hz.div(5);
+            }
+            if self.rtt.srtt_us != 0 {
+                let rtt = ctx.hz.usecs_to_jiffies(u64::from(self.rtt.srtt_us >> 3)).max(delack_min);
+                if rtt < max_ato {
+                    max_ato = rtt;
+                }
+            }
+            ato = ato.min(max_ato);
+        }
+        // Linux: tcp_delack_max() — min(200 ms, rto_min − 1 jiffy).
+        let rto_min = ctx.hz.usecs_to_jiffies(u64::from(ctx.sys.tcp_rto_min_us));
+        let delack_max = ctx.hz.div(5).min(rto_min.saturating_sub(1)).max(1);
+        ato = ato.min(delack_max);
+        let mut timeout = ctx.deadline(ato);
+        if self.ack.pending & ICSK_ACK_TIMER != 0 {
+            let soon = ctx.deadline(ato >> 2);
+            if self.ack.timeout <= soon {
+                self.send_ack(ctx);
+                return;
+            }
+            if timeout >= self.ack.timeout {
+                timeout = self.ack.timeout;
+            }
+        }
+        self.ack.pending |= ICSK_ACK_SCHED | ICSK_ACK_TIMER;
+        self.ack.timeout = timeout;
+        self.slots[Slot::DelAck as usize] = Some(timeout);
+    }
+
+    /// Linux: __tcp_cleanup_rbuf() — after the application read `copied` bytes.
+    pub fn cleanup_rbuf(&mut self, ctx: &mut Ctx<'_>, copied: usize) {
+        let mut time_to_ack = false;
+        let thresh = ctx.sys.tcp_pingpong_thresh;
+        if self.ack_scheduled()
+            && (self.rcv_nxt.wrapping_sub(self.rcv_wup) > self.ack.rcv_mss
+                || (copied > 0
+                    && (self.ack.pending & ICSK_ACK_PUSHED2 != 0
+                        || (self.ack.pending & ICSK_ACK_PUSHED != 0 && !self.in_pingpong(thresh)))
+                    && self.rcvbuf.is_empty()
+                    && self.ofo.is_empty()))
+        {
+            time_to_ack = true;
+        }
+        if copied > 0 && !time_to_ack && !self.rcv_shutdown {
+            let rcv_window_now = self.receive_window();
+            if 2 * rcv_window_now <= self.window_clamp {
+                let new_window = self.compute_window();
+                if new_window > 0 && new_window >= 2 * rcv_window_now {
+                    time_to_ack = true;
+                }
+            }
+        }
+        if time_to_ack {
+            self.send_ack(ctx);
+        }
+    }
+}
+
+fn n_ready(buf: &std::collections::VecDeque<u8>) -> bool {
+    !buf.is_empty()
+}

@@ -1,0 +1,578 @@
+//! What a socket sends and when (Linux: net/ipv4/tcp_output.c): options, the advertised
+//! window, segmentation of the send buffer, Nagle, retransmission of queued segments, and the
+//! arming of the transmit timer that follows every transmission.
+
+use tcplab_wire::{SackBlock, TcpFlags, TcpOption, TcpRepr};
+
+use crate::api::TcpState;
+use crate::ctx::Ctx;
+use crate::seq::{after, before_eq, seq_max};
+use crate::socket::{
+    ICSK_ACK_NOW, ICSK_ACK_PUSHED, ICSK_ACK_PUSHED2, ICSK_ACK_SCHED, ICSK_ACK_TIMER, Slot, Sock,
+    TxSeg, XmitTimer,
+};
+use crate::time::Jiffies;
+
+/// Linux: TCP_MAX_WSCALE.
+pub const TCP_MAX_WSCALE: u8 = 14;
+/// Linux: MAX_TCP_OPTION_SPACE.
+const MAX_TCP_OPTION_SPACE: usize = 40;
+/// Linux: TCPOLEN_TSTAMP_ALIGNED.
+pub const TCPOLEN_TSTAMP_ALIGNED: u32 = 12;
+
+/// Linux: tcp_win_from_space() with the default scaling ratio (TCP_DEFAULT_SCALING_RATIO: half
+/// of the buffer is payload). The kernel refines the ratio from each skb's truesize; tcplab has
+/// no skbs and keeps the default, which gives the kernel's initial windows exactly.
+pub fn win_from_space(space: i64) -> i64 {
+    space / 2
+}
+
+/// Linux: tcp_select_initial_window(). Returns (rcv_wnd, window_clamp, rcv_wscale).
+pub fn select_initial_window(
+    space: u32,
+    mss: u32,
+    window_clamp: u32,
+    wscale_ok: bool,
+    rmem_max: u32,
+    sysctl_rmem_max: u32,
+) -> (u32, u32, u8) {
+    let mut window_clamp = window_clamp;
+    if window_clamp == 0 {
+        window_clamp = u32::from(u16::MAX) << TCP_MAX_WSCALE;
+    }
+    let mut space = space.min(window_clamp);
+    if space > mss && mss > 0 {
+        space -= space % mss;
+    }
+    let rcv_wnd = space;
+    let mut rcv_wscale = 0u8;
+    if wscale_ok {
+        let s = space.max(rmem_max).max(sysctl_rmem_max).min(window_clamp);
+        let ilog2 = 31 - s.max(1).leading_zeros() as i32;
+        rcv_wscale = (ilog2 - 15).clamp(0, i32::from(TCP_MAX_WSCALE)) as u8;
+    }
+    let clamp = window_clamp.min((u32::from(u16::MAX)) << rcv_wscale);
+    (rcv_wnd, clamp, rcv_wscale)
+}
+
+impl Sock {
+    /// Linux: tcp_full_space().
+    pub fn full_space(&self) -> u32 {
+        win_from_space(i64::from(self.rcvbuf_cap)) as u32
+    }
+
+    /// Linux: tcp_space() — the window the free part of the receive buffer supports.
+    pub fn space(&self) -> i64 {
+        let used = (self.rcvbuf.len() + self.ofo.bytes()) as i64;
+        win_from_space(i64::from(self.rcvbuf_cap) - used)
+    }
+
+    /// Linux: __tcp_select_window().
+    pub fn compute_window(&mut self) -> u32 {
+        let mut mss = self.ack.rcv_mss as i64;
+        let mut free_space = self.space();
+        let allowed_space = i64::from(self.full_space());
+        let full_space = i64::from(self.window_clamp).min(allowed_space);
+        if mss > full_space {
+            mss = full_space;
+            if mss <= 0 {
+                return 0;
+            }
+        }
+        let wscale = self.rx_opt.rcv_wscale;
+        if free_space < (full_space >> 1) {
+            self.ack.quick = 0;
+            free_space &= !((1i64 << wscale) - 1);
+            if free_space < (allowed_space >> 4) || free_space < mss {
+                return 0;
+            }
+        }
+        if free_space > i64::from(self.rcv_ssthresh) {
+            free_space = i64::from(self.rcv_ssthresh);
+        }
+        if wscale != 0 {
+            let align = 1i64 << wscale;
+            ((free_space + align - 1) & !(align - 1)) as u32
+        } else {
+            let mut window = i64::from(self.rcv_wnd);
+            if window <= free_space - mss || window > free_space {
+                window = if mss > 0 { free_space - free_space % mss } else { free_space };
+            } else if mss == full_space && free_space > window + (full_space >> 1) {
+                window = free_space;
+            }
+            window.max(0) as u32
+        }
+    }
+
+    /// Linux: tcp_select_window() — the value for the window field, and the new rcv_wnd/rcv_wup.
+    pub fn select_window(&mut self) -> u16 {
+        let cur_win = self.receive_window();
+        let mut new_win = self.compute_window();
+        let wscale = self.rx_opt.rcv_wscale;
+        if new_win < cur_win {
+            // Never shrink the offered window (tcp_shrink_window = 0).
+            let align = 1u32 << wscale;
+            new_win = cur_win.div_ceil(align).saturating_mul(align);
+        }
+        self.rcv_wnd = new_win;
+        self.rcv_wup = self.rcv_nxt;
+        let new_win = new_win.min(u32::from(u16::MAX) << wscale);
+        (new_win >> wscale) as u16
+    }
+
+    /// TS value for an outgoing segment (Linux: tcp_time_stamp_ts() + tsoffset).
+    fn tsval(&self, ctx: &Ctx<'_>) -> u32 {
+        ctx.ts_ms().wrapping_add(self.ts_offset)
+    }
+
+    /// Options of our SYN (or, in a simultaneous open, SYN-ACK), as Linux lays them out.
+    pub fn syn_options(&self, ctx: &Ctx<'_>, synack: bool) -> Vec<TcpOption> {
+        let ts = if synack { self.rx_opt.tstamp_ok } else { ctx.sys.tcp_timestamps != 0 };
+        let sack = if synack { self.rx_opt.sack_ok } else { ctx.sys.tcp_sack != 0 };
+        let ws = if synack { self.rx_opt.wscale_ok } else { ctx.sys.tcp_window_scaling != 0 };
+        let ecr = if synack { self.rx_opt.ts_recent } else { 0 };
+        crate::listen::syn_options(
+            self.advmss as u16,
+            ts.then(|| (self.tsval(ctx), ecr)),
+            sack,
+            ws.then_some(self.rx_opt.rcv_wscale),
+        )
+    }
+
+    /// Options of a segment on an established connection (Linux: tcp_established_options()):
+    /// `nop,nop,TS` and then `nop,nop,sack …` when the receive queue has holes.
+    pub fn established_options(&self, ctx: &Ctx<'_>) -> Vec<TcpOption> {
+        let mut opts = Vec::new();
+        let mut remaining = MAX_TCP_OPTION_SPACE;
+        if self.rx_opt.tstamp_ok {
+            opts.push(TcpOption::Nop);
+            opts.push(TcpOption::Nop);
+            opts.push(TcpOption::Timestamps { tsval: self.tsval(ctx), tsecr: self.rx_opt.ts_recent });
+            remaining -= TCPOLEN_TSTAMP_ALIGNED as usize;
+        }
+        if self.rx_opt.sack_ok && !self.ofo.is_empty() {
+            let max = (remaining - 4) / 8;
+            let blocks: Vec<SackBlock> = self
+                .ofo
+                .sack_blocks(max)
+                .into_iter()
+                .map(|(left, right)| SackBlock { left, right })
+                .collect();
+            if !blocks.is_empty() {
+                opts.push(TcpOption::Nop);
+                opts.push(TcpOption::Nop);
+                opts.push(TcpOption::Sack(blocks));
+            }
+        }
+        opts
+    }
+
+    /// Linux: tcp_current_mss() — the MSS for the next data segment, less the room SACK
+    /// blocks take in this segment's header.
+    pub fn current_mss(&self, ctx: &Ctx<'_>) -> u32 {
+        let extra: usize = self
+            .established_options(ctx)
+            .iter()
+            .filter(|o| matches!(o, TcpOption::Sack(_) | TcpOption::Nop))
+            .map(TcpOption::wire_len)
+            .sum::<usize>()
+            .saturating_sub(if self.rx_opt.tstamp_ok { 2 } else { 0 });
+        self.mss_cache.saturating_sub(extra as u32).max(1)
+    }
+
+    /// Builds and queues one segment. `data` is the payload range `[seq, seq+len)` read from
+    /// the send buffer. Every segment but a SYN carries the current ACK and window.
+    pub fn transmit(&mut self, ctx: &mut Ctx<'_>, seq: u32, mut flags: TcpFlags, len: u32) {
+        let syn = flags.contains(TcpFlags::SYN);
+        let synack = syn && flags.contains(TcpFlags::ACK);
+        let options = if syn { self.syn_options(ctx, synack) } else { self.established_options(ctx) };
+        let window = if syn {
+            // Linux: SYN and SYN-ACK windows are never scaled.
+            self.rcv_wnd.min(u32::from(u16::MAX)) as u16
+        } else {
+            self.select_window()
+        };
+        let mut payload = Vec::new();
+        if len > 0 {
+            let off = seq.wrapping_sub(self.sndbuf_seq) as usize;
+            payload.extend(self.sndbuf.range(off..off + len as usize));
+        }
+        if self.state != TcpState::SynSent || synack {
+            flags.insert(TcpFlags::ACK);
+        }
+        let repr = TcpRepr {
+            src_port: self.local.port(),
+            dst_port: self.remote.port(),
+            seq,
+            ack: if flags.contains(TcpFlags::ACK) { self.rcv_nxt } else { 0 },
+            flags,
+            window,
+            checksum: 0,
+            urgent: 0,
+            options,
+            option_padding: Vec::new(),
+            payload: &payload,
+        };
+        ctx.out.emit(self.local, self.remote, &repr);
+        self.stats.segs_out += 1;
+        if len > 0 {
+            self.stats.data_segs_out += 1;
+            self.stats.lsndtime = ctx.now;
+            self.event_data_sent(ctx);
+        }
+        if flags.contains(TcpFlags::ACK) {
+            self.event_ack_sent(ctx.hz);
+        }
+    }
+
+    /// Linux: tcp_event_data_sent() — sending data soon after receiving makes the connection
+    /// interactive (pingpong) for the delayed-ACK engine.
+    fn event_data_sent(&mut self, ctx: &Ctx<'_>) {
+        let now = ctx.jiffies();
+        if now.wrapping_sub(self.ack.lrcvtime) < self.ack.ato && self.ack.pingpong < u8::MAX {
+            self.ack.pingpong += 1;
+        }
+    }
+
+    /// Linux: tcp_event_ack_sent() — an ACK went out, so nothing is pending any more.
+    fn event_ack_sent(&mut self, hz: crate::time::Hz) {
+        // Linux: tcp_dec_quickack_mode().
+        if self.ack.quick > 0 {
+            let pkts = u32::from(self.ack_scheduled());
+            if pkts >= self.ack.quick {
+                self.ack.quick = 0;
+                // Leaving quick-ACK mode deflates the ATO to TCP_ATO_MIN.
+                self.ack.ato = ato_min(hz);
+            } else {
+                self.ack.quick -= pkts;
+            }
+        }
+        self.ack.pending &= !(ICSK_ACK_SCHED | ICSK_ACK_TIMER | ICSK_ACK_NOW | ICSK_ACK_PUSHED | ICSK_ACK_PUSHED2);
+        self.slots[Slot::DelAck as usize] = None;
+    }
+
+    /// Linux: tcp_send_ack().
+    pub fn send_ack(&mut self, ctx: &mut Ctx<'_>) {
+        if self.state == TcpState::Close {
+            return;
+        }
+        let seq = self.acceptable_seq();
+        self.transmit(ctx, seq, TcpFlags::ACK, 0);
+    }
+
+    /// Linux: tcp_acceptable_seq() — snd_nxt, unless the peer shrank its window below it.
+    pub fn acceptable_seq(&self) -> u32 {
+        let wnd_end = self.snd_una.wrapping_add(self.snd_wnd);
+        if !after(self.snd_nxt, wnd_end) || (self.rx_opt.snd_wscale > 0 && after(self.snd_nxt, wnd_end) && self.snd_nxt.wrapping_sub(wnd_end) < (1 << self.rx_opt.snd_wscale)) {
+            self.snd_nxt
+        } else {
+            wnd_end
+        }
+    }
+
+    /// Linux: tcp_send_active_reset() — `R.` at the acceptable sequence.
+    pub fn send_active_reset(&mut self, ctx: &mut Ctx<'_>) {
+        let seq = self.acceptable_seq();
+        self.transmit(ctx, seq, TcpFlags::RST | TcpFlags::ACK, 0);
+    }
+
+    /// Linux: tcp_send_challenge_ack() — rate-limited per socket by tcp_invalid_ratelimit and
+    /// per stack by tcp_challenge_ack_limit per second.
+    pub fn send_challenge_ack(&mut self, ctx: &mut Ctx<'_>) {
+        let mut last = self.last_oow_ack_time;
+        if ctx.oow_rate_limited(&mut last) {
+            self.last_oow_ack_time = last;
+            return;
+        }
+        self.last_oow_ack_time = last;
+        let now = ctx.jiffies();
+        let second = u64::from(ctx.hz.0);
+        if now.wrapping_sub(ctx.out.challenge_window_start) >= second {
+            ctx.out.challenge_window_start = now;
+            ctx.out.challenge_count = 0;
+        }
+        if ctx.out.challenge_count >= ctx.sys.tcp_challenge_ack_limit {
+            return;
+        }
+        ctx.out.challenge_count += 1;
+        self.send_ack(ctx);
+    }
+
+    /// Linux: tcp_send_dupack() for an out-of-window segment: rate-limited when it carries no
+    /// data (tcp_oow_rate_limited()), always sent for data.
+    pub fn send_oow_ack(&mut self, ctx: &mut Ctx<'_>, has_data_no_syn: bool) {
+        if !has_data_no_syn {
+            let mut last = self.last_oow_ack_time;
+            let limited = ctx.oow_rate_limited(&mut last);
+            self.last_oow_ack_time = last;
+            if limited {
+                return;
+            }
+        }
+        self.send_ack(ctx);
+    }
+
+    /// Queues a FIN after the written data (Linux: tcp_send_fin()).
+    pub fn send_fin(&mut self, ctx: &mut Ctx<'_>) {
+        self.fin_queued = true;
+        self.write_xmit(ctx, true);
+    }
+
+    /// The sequence number a queued FIN takes.
+    pub fn fin_seq(&self) -> u32 {
+        self.write_seq
+    }
+
+    /// Linux: tcp_write_xmit() — sends what the send window, the congestion window and Nagle
+    /// allow. `push` is true when the caller ends a write (PSH semantics apply per mark).
+    pub fn write_xmit(&mut self, ctx: &mut Ctx<'_>, _push: bool) -> bool {
+        if !matches!(
+            self.state,
+            TcpState::Established
+                | TcpState::CloseWait
+                | TcpState::FinWait1
+                | TcpState::LastAck
+                | TcpState::Closing
+        ) {
+            return false;
+        }
+        let mut sent_any = false;
+        loop {
+            let start = seq_max(self.snd_nxt, self.sndbuf_seq);
+            let unsent = self.unsent_bytes();
+            let fin_pending = self.fin_queued && !self.fin_sent();
+            if unsent == 0 && !fin_pending {
+                break;
+            }
+            let quota = self.cwnd_quota();
+            if quota == 0 {
+                break;
+            }
+            let mss = self.current_mss(ctx);
+            let len = unsent.min(mss);
+            let wnd_end = self.snd_una.wrapping_add(self.snd_wnd);
+            if after(start.wrapping_add(len), wnd_end) {
+                // Linux: tcp_snd_wnd_test() failed; the persist timer takes over.
+                break;
+            }
+            let fin = fin_pending && len == unsent;
+            // Linux: tcp_nagle_test() — a FIN or a full segment always goes.
+            if len < mss && !fin && !self.nagle_allows() {
+                break;
+            }
+            let mut flags = TcpFlags::ACK;
+            let end = start.wrapping_add(len);
+            if fin {
+                flags.insert(TcpFlags::FIN);
+            }
+            if self.take_push_mark(start, end) {
+                flags.insert(TcpFlags::PSH);
+            }
+            let prior_packets = self.packets_out;
+            self.transmit(ctx, start, flags, len);
+            let end_seq = end.wrapping_add(u32::from(fin));
+            self.rtx.push_back(TxSeg {
+                seq: start,
+                end_seq,
+                syn: false,
+                fin,
+                psh: flags.contains(TcpFlags::PSH),
+                sent_at: ctx.now,
+                ever_retrans: false,
+                sacked: false,
+                lost: false,
+                retrans: false,
+            });
+            self.packets_out += 1;
+            if self.ca_state != crate::cc::CaState::Open {
+                self.prr_out += 1;
+            }
+            self.snd_nxt = end_seq;
+            self.stats.bytes_sent += u64::from(len);
+            if len < mss {
+                self.snd_sml = end;
+            }
+            // Linux: tcp_event_new_data_sent() arms the RTO for the first packet in flight.
+            if prior_packets == 0 {
+                self.rearm_rto(ctx);
+            }
+            sent_any = true;
+        }
+        if !sent_any {
+            self.check_probe_timer(ctx);
+        }
+        sent_any
+    }
+
+    /// Linux: tcp_cwnd_test().
+    fn cwnd_quota(&self) -> u32 {
+        let in_flight = self.packets_in_flight();
+        let cwnd = self.cc.snd_cwnd;
+        if in_flight >= cwnd {
+            return 0;
+        }
+        let half = (cwnd >> 1).max(1);
+        half.min(cwnd - in_flight).max(1)
+    }
+
+    /// Linux: tcp_nagle_check() with Minshall's rule: a small segment waits only while an
+    /// earlier small segment is unacknowledged.
+    fn nagle_allows(&self) -> bool {
+        if self.opts.nodelay {
+            return true;
+        }
+        let minshall = after(self.snd_sml, self.snd_una) && before_eq(self.snd_sml, self.snd_nxt);
+        !(self.packets_out > 0 && minshall)
+    }
+
+    /// Whether a write ended inside `(start, end]`; consumes the marks it finds.
+    fn take_push_mark(&mut self, start: u32, end: u32) -> bool {
+        let mut found = false;
+        while let Some(&m) = self.push_marks.front() {
+            if after(m, end) {
+                break;
+            }
+            if after(m, start) {
+                found = true;
+            }
+            self.push_marks.pop_front();
+        }
+        found
+    }
+
+    /// Our FIN has been sent (it is in the retransmission queue or acknowledged).
+    pub fn fin_sent(&self) -> bool {
+        self.fin_queued && after(self.snd_nxt, self.write_seq)
+    }
+
+    /// Our FIN has been acknowledged.
+    pub fn fin_acked(&self) -> bool {
+        self.fin_queued && after(self.snd_una, self.write_seq)
+    }
+
+    /// Linux: tcp_retransmit_skb() for the segment at `idx` of the retransmission queue.
+    pub fn retransmit(&mut self, ctx: &mut Ctx<'_>, idx: usize) {
+        let Some(seg) = self.rtx.get(idx).cloned() else { return };
+        let mut flags = TcpFlags::ACK;
+        if seg.syn {
+            flags = TcpFlags::SYN;
+            if self.state == TcpState::SynRecv {
+                flags.insert(TcpFlags::ACK);
+            }
+        }
+        if seg.fin {
+            flags.insert(TcpFlags::FIN);
+        }
+        if seg.psh {
+            flags.insert(TcpFlags::PSH);
+        }
+        let len = seg.data_len();
+        self.transmit(ctx, seg.seq, flags, len);
+        self.stats.total_retrans += 1;
+        self.stats.bytes_retrans += u64::from(len);
+        if self.retrans_stamp.is_none() {
+            self.retrans_stamp = Some(ctx.now);
+        }
+        if let Some(s) = self.rtx.get_mut(idx) {
+            s.sent_at = ctx.now;
+            s.ever_retrans = true;
+            if !s.retrans {
+                s.retrans = true;
+                self.retrans_out += 1;
+            }
+        }
+        if self.ca_state != crate::cc::CaState::Open {
+            self.prr_out += 1;
+        }
+    }
+
+    /// Linux: tcp_xmit_retransmit_queue() — retransmits segments marked lost, as the
+    /// congestion window allows.
+    pub fn xmit_retransmit_queue(&mut self, ctx: &mut Ctx<'_>) {
+        let mut rearm = false;
+        for idx in 0..self.rtx.len() {
+            if self.packets_in_flight() >= self.cc.snd_cwnd {
+                break;
+            }
+            let Some(seg) = self.rtx.get(idx) else { break };
+            if !seg.lost || seg.retrans || seg.sacked {
+                continue;
+            }
+            if idx == 0 {
+                rearm = true;
+            }
+            self.retransmit(ctx, idx);
+        }
+        if rearm {
+            self.rearm_rto(ctx);
+        }
+    }
+
+    // ---- the transmit slot ----------------------------------------------------------------
+
+    /// Linux: inet_csk_reset_xmit_timer() — arming one kind replaces the other.
+    pub fn reset_xmit_timer(&mut self, ctx: &Ctx<'_>, kind: XmitTimer, when: Jiffies) {
+        self.xmit_kind = Some(kind);
+        self.slots[Slot::Xmit as usize] = Some(ctx.deadline(when));
+    }
+
+    /// Linux: inet_csk_clear_xmit_timer().
+    pub fn clear_xmit_timer(&mut self) {
+        self.xmit_kind = None;
+        self.slots[Slot::Xmit as usize] = None;
+    }
+
+    /// Linux: tcp_clamp_rto_to_user_timeout() — the RTO, or what is left of the user timeout.
+    pub fn clamp_rto_to_user_timeout(&self, ctx: &Ctx<'_>) -> Jiffies {
+        let rto = self.icsk_rto;
+        let user_timeout = self.opts.user_timeout_ms;
+        let Some(start) = self.retrans_stamp else { return rto };
+        if user_timeout == 0 {
+            return rto;
+        }
+        let elapsed_ms = (ctx.now - start).as_millis() as i64;
+        let remaining = i64::from(user_timeout) - elapsed_ms;
+        if remaining <= 0 {
+            return 1;
+        }
+        rto.min(ctx.hz.msecs_to_jiffies(remaining as u64))
+    }
+
+    /// Linux: tcp_rearm_rto().
+    pub fn rearm_rto(&mut self, ctx: &Ctx<'_>) {
+        if self.packets_out == 0 {
+            self.clear_xmit_timer();
+            return;
+        }
+        let mut rto = self.clamp_rto_to_user_timeout(ctx);
+        if matches!(self.xmit_kind, Some(XmitTimer::LossProbe | XmitTimer::ReoTimeout)) {
+            // Linux: tcp_rto_delta_us() — measured from the head's send time.
+            if let Some(head) = self.rtx.front() {
+                let elapsed = ctx.hz.usecs_to_jiffies((ctx.now - head.sent_at).as_micros() as u64);
+                rto = rto.saturating_sub(elapsed).max(1);
+            }
+        }
+        self.reset_xmit_timer(ctx, XmitTimer::Retrans, rto);
+    }
+
+    /// Linux: tcp_check_probe_timer() — nothing in flight, data waiting, no timer: arm PROBE0.
+    pub fn check_probe_timer(&mut self, ctx: &Ctx<'_>) {
+        if self.packets_out == 0 && self.xmit_kind.is_none() && self.has_unsent() {
+            let when = self.probe0_base(ctx);
+            self.reset_xmit_timer(ctx, XmitTimer::Probe0, when);
+        }
+    }
+
+    /// Linux: tcp_probe0_base() then the backoff of tcp_probe0_when().
+    pub fn probe0_base(&self, ctx: &Ctx<'_>) -> Jiffies {
+        let base = self.icsk_rto.max(ctx.hz.div(5).max(1)).max(ctx.hz.msecs_to_jiffies(0));
+        let rto_max = ctx.hz.msecs_to_jiffies(u64::from(ctx.sys.tcp_rto_max_ms));
+        let shift = self.icsk_backoff.min(31);
+        (base << shift).min(rto_max)
+    }
+}
+
+/// Linux: TCP_ATO_MIN in jiffies (HZ/25, at least 4 ticks when HZ < 100).
+pub fn ato_min(hz: crate::time::Hz) -> Jiffies {
+    (u64::from(hz.0) / 25).max(if hz.0 < 100 { 4 } else { 1 })
+}

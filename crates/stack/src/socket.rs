@@ -1,0 +1,302 @@
+//! A full TCP socket (Linux's `struct tcp_sock` with its `inet_connection_sock` parts): the
+//! state, both sequence spaces, buffers, the retransmission queue and the three timer slots.
+//!
+//! The code that moves a socket lives in `input.rs` (segment arrival), `output.rs` (what to
+//! send), and `timer.rs` (what a timer does when it fires); this file holds the data and the
+//! small helpers every one of them needs.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+
+use crate::api::{Fd, TcpState};
+use crate::assembler::Assembler;
+use crate::cc::{CaState, CcState, CongestionControl};
+use crate::errno::Errno;
+use crate::rtt::RttEstimator;
+use crate::time::{Instant, Jiffies};
+
+/// What the transmit slot holds (Linux: `icsk_pending`, one value at a time).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum XmitTimer {
+    /// ICSK_TIME_RETRANS.
+    Retrans,
+    /// ICSK_TIME_PROBE0: the zero-window probe (persist) timer.
+    Probe0,
+    /// ICSK_TIME_LOSS_PROBE.
+    LossProbe,
+    /// ICSK_TIME_REO_TIMEOUT.
+    ReoTimeout,
+}
+
+/// The three per-connection timer slots (DESIGN.md §3).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Slot {
+    Xmit = 0,
+    DelAck = 1,
+    /// Keepalive, and the long half of an orphaned FIN_WAIT2.
+    Sk = 2,
+}
+
+/// One segment in the retransmission queue (Linux keeps skbs; tcplab keeps sequence ranges
+/// and reads the payload from the send buffer).
+#[derive(Clone, Debug)]
+pub struct TxSeg {
+    pub seq: u32,
+    /// Sequence after the segment, counting SYN and FIN.
+    pub end_seq: u32,
+    pub syn: bool,
+    pub fin: bool,
+    pub psh: bool,
+    /// Time of the latest (re)transmission.
+    pub sent_at: Instant,
+    /// Ever retransmitted (Karn: no RTT sample from it).
+    pub ever_retrans: bool,
+    /// Linux: TCPCB_SACKED_ACKED.
+    pub sacked: bool,
+    /// Linux: TCPCB_LOST.
+    pub lost: bool,
+    /// Linux: TCPCB_SACKED_RETRANS — retransmitted and not yet acknowledged since.
+    pub retrans: bool,
+}
+
+impl TxSeg {
+    pub fn data_len(&self) -> u32 {
+        self.end_seq
+            .wrapping_sub(self.seq)
+            .wrapping_sub(u32::from(self.syn))
+            .wrapping_sub(u32::from(self.fin))
+    }
+}
+
+/// Options negotiated in the handshake (Linux: `struct tcp_options_received` and friends).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RxOpt {
+    pub tstamp_ok: bool,
+    pub sack_ok: bool,
+    pub wscale_ok: bool,
+    /// The peer's shift, applied to windows it sends.
+    pub snd_wscale: u8,
+    /// Our shift, applied to windows we send.
+    pub rcv_wscale: u8,
+    pub ts_recent: u32,
+    /// When ts_recent was stored.
+    pub ts_recent_stamp: Instant,
+    /// Smallest of our MSS limit and the peer's MSS option.
+    pub mss_clamp: u16,
+}
+
+/// Delayed-ACK engine state (Linux: `icsk->icsk_ack`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AckState {
+    /// ICSK_ACK_* bits.
+    pub pending: u8,
+    /// Remaining quick ACKs.
+    pub quick: u32,
+    /// Pingpong counter (interactive mode when ≥ tcp_pingpong_thresh).
+    pub pingpong: u8,
+    /// Adaptive ACK timeout, jiffies.
+    pub ato: Jiffies,
+    /// Jiffies of the last data received.
+    pub lrcvtime: Jiffies,
+    pub rcv_mss: u32,
+    pub last_seg_size: u32,
+    /// Delayed-ACK deadline when ICSK_ACK_TIMER is set.
+    pub timeout: Instant,
+}
+
+pub const ICSK_ACK_SCHED: u8 = 1;
+pub const ICSK_ACK_TIMER: u8 = 2;
+pub const ICSK_ACK_PUSHED: u8 = 4;
+pub const ICSK_ACK_PUSHED2: u8 = 8;
+pub const ICSK_ACK_NOW: u8 = 16;
+
+/// Per-socket options that override sysctls, as Linux stores them.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SockOpts {
+    pub nodelay: bool,
+    pub keepalive: bool,
+    pub keepidle: Option<u32>,
+    pub keepintvl: Option<u32>,
+    pub keepcnt: Option<u32>,
+    pub user_timeout_ms: u32,
+    pub linger: Option<u32>,
+    pub linger2: i32,
+    pub syncnt: u8,
+    pub reuseaddr: bool,
+    /// TCP_MAXSEG as set by the user (0 = none).
+    pub user_mss: u16,
+    /// SO_RCVBUF/SO_SNDBUF were set (which disables autotuning).
+    pub rcvbuf_locked: bool,
+    pub sndbuf_locked: bool,
+}
+
+/// Counters that `tcp_info` and `ss -i` report.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Stats {
+    pub bytes_sent: u64,
+    pub bytes_retrans: u64,
+    pub bytes_acked: u64,
+    pub bytes_received: u64,
+    pub segs_out: u64,
+    pub segs_in: u64,
+    pub data_segs_out: u64,
+    pub data_segs_in: u64,
+    pub total_retrans: u32,
+    pub lsndtime: Instant,
+    pub last_ack_recv: Instant,
+    pub last_data_recv: Instant,
+}
+
+/// A full TCP socket.
+#[derive(Debug)]
+pub struct Sock {
+    pub state: TcpState,
+    pub fd: Option<Fd>,
+    pub local: SocketAddr,
+    pub remote: SocketAddr,
+    pub opts: SockOpts,
+
+    // Send sequence space (RFC 9293 §3.3.1).
+    pub iss: u32,
+    pub snd_una: u32,
+    pub snd_nxt: u32,
+    pub snd_wnd: u32,
+    pub snd_wl1: u32,
+    pub max_window: u32,
+    /// Sequence number of the next byte the application writes (Linux: write_seq).
+    pub write_seq: u32,
+    /// Sequence number of the first byte held in `sndbuf`.
+    pub sndbuf_seq: u32,
+    /// Bytes written and not yet acknowledged, from `sndbuf_seq`.
+    pub sndbuf: VecDeque<u8>,
+    pub sndbuf_cap: u32,
+    /// Ends of writes not yet sent: the segment that carries one gets PSH.
+    pub push_marks: VecDeque<u32>,
+    /// A FIN is queued after `write_seq` (shutdown or close was called).
+    pub fin_queued: bool,
+    pub rtx: VecDeque<TxSeg>,
+    /// Linux: snd_sml — end of the last small segment sent (Minshall's Nagle).
+    pub snd_sml: u32,
+    pub mss_cache: u32,
+    pub advmss: u32,
+    pub pmtu: u32,
+
+    // Receive sequence space.
+    pub irs: u32,
+    pub rcv_nxt: u32,
+    pub rcv_wnd: u32,
+    pub rcv_wup: u32,
+    pub rcv_ssthresh: u32,
+    pub window_clamp: u32,
+    /// Linux: copied_seq — next byte the application will read.
+    pub copied_seq: u32,
+    pub rcvbuf: VecDeque<u8>,
+    pub rcvbuf_cap: u32,
+    pub ofo: Assembler,
+    /// Sequence number of a FIN that arrived beyond a hole.
+    pub ofo_fin_seq: Option<u32>,
+    pub fin_received: bool,
+    pub rx_opt: RxOpt,
+    pub ts_offset: u32,
+
+    // Shutdown bits (Linux: sk_shutdown).
+    pub rcv_shutdown: bool,
+    pub snd_shutdown: bool,
+
+    // Timers and their state (Linux: inet_connection_sock).
+    pub slots: [Option<Instant>; 3],
+    pub xmit_kind: Option<XmitTimer>,
+    pub icsk_rto: Jiffies,
+    pub icsk_backoff: u32,
+    pub icsk_retransmits: u32,
+    pub icsk_probes_out: u32,
+    pub total_rto: u32,
+    /// Linux: retrans_stamp, the start of the current loss episode (None = 0).
+    pub retrans_stamp: Option<Instant>,
+    pub ack: AckState,
+    /// Linux: last_oow_ack_time (jiffies + 1 so that 0 means never).
+    pub last_oow_ack_time: Option<Jiffies>,
+    pub rtt: RttEstimator,
+
+    // Congestion control and loss recovery.
+    pub cc: CcState,
+    pub ca: Box<dyn CongestionControl>,
+    pub ca_state: CaState,
+    pub high_seq: u32,
+    pub prior_cwnd: u32,
+    pub prr_delivered: u32,
+    pub prr_out: u32,
+    pub packets_out: u32,
+    pub sacked_out: u32,
+    pub lost_out: u32,
+    pub retrans_out: u32,
+    pub dupacks: u32,
+
+    /// Pending error for the application (Linux: sk_err).
+    pub sk_err: Option<Errno>,
+    /// The error was reported once; later reads see EOF, writes EPIPE.
+    pub err_reported: bool,
+    pub stats: Stats,
+    /// A `connect()` is outstanding (for `Event::Connected`).
+    pub connecting: bool,
+    /// The socket was accepted from this listener's queue (None for active opens).
+    pub listener: Option<usize>,
+}
+
+impl Sock {
+    /// Bytes in flight, in packets (Linux: tcp_packets_in_flight()).
+    pub fn packets_in_flight(&self) -> u32 {
+        (self.packets_out.saturating_sub(self.sacked_out + self.lost_out)) + self.retrans_out
+    }
+
+    /// Linux: tcp_receive_window() — what is left of the window we last advertised.
+    pub fn receive_window(&self) -> u32 {
+        let win = self
+            .rcv_wup
+            .wrapping_add(self.rcv_wnd)
+            .wrapping_sub(self.rcv_nxt) as i32;
+        win.max(0) as u32
+    }
+
+    /// The socket has no application any more (Linux: SOCK_DEAD).
+    pub fn is_orphan(&self) -> bool {
+        self.fd.is_none() && self.listener.is_none()
+    }
+
+    /// Bytes queued but not yet sent.
+    pub fn unsent_bytes(&self) -> u32 {
+        let start = crate::seq::seq_max(self.snd_nxt, self.sndbuf_seq);
+        if crate::seq::after(start, self.write_seq) {
+            0
+        } else {
+            self.write_seq.wrapping_sub(start)
+        }
+    }
+
+    /// Data or a FIN waits to be sent for the first time.
+    pub fn has_unsent(&self) -> bool {
+        self.unsent_bytes() > 0 || (self.fin_queued && !self.fin_sent())
+    }
+
+    /// Linux: inet_csk_in_pingpong_mode().
+    pub fn in_pingpong(&self, thresh: u8) -> bool {
+        self.ack.pingpong >= thresh
+    }
+
+    /// Linux: inet_csk_ack_scheduled().
+    pub fn ack_scheduled(&self) -> bool {
+        self.ack.pending & ICSK_ACK_SCHED != 0
+    }
+
+    /// Bytes the application can read now.
+    pub fn readable_bytes(&self) -> usize {
+        self.rcvbuf.len()
+    }
+
+    /// Queued for `ss`'s Send-Q: written and not yet acknowledged.
+    pub fn send_q(&self) -> u32 {
+        self.write_seq.wrapping_sub(self.snd_una).wrapping_sub(u32::from(
+            matches!(self.state, TcpState::SynSent | TcpState::SynRecv),
+        ))
+    }
+}

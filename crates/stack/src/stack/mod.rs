@@ -1,0 +1,965 @@
+//! The stack: the descriptor table, the 4-tuple map, listeners, request and time-wait records,
+//! the timer queue, and the syscall-shaped API of the crate docs.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+
+use tcplab_wire::{IpRepr, TcpFlags, TcpRepr};
+
+use crate::api::{Domain, Event, Fd, TcpState, Transmit};
+use crate::assembler::Assembler;
+use crate::cc::{CaState, CcState, new_cc};
+use crate::ctx::{Ctx, Output};
+use crate::isn::IsnGenerator;
+use crate::listen::{Listener, ReqSock, send_reset_for};
+use crate::output::select_initial_window;
+use crate::rtt::RttEstimator;
+use crate::seq::{after, before};
+use crate::socket::{AckState, RxOpt, Slot, Sock, SockOpts, Stats, TxSeg};
+use crate::sysctl::Sysctls;
+use crate::time::{Hz, Instant};
+use crate::timer::Disposition;
+use crate::timewait::{TwSock, TwStatus};
+
+mod syscalls;
+
+/// How a stack is set up.
+#[derive(Clone, Debug)]
+pub struct StackConfig {
+    /// The host's own addresses (IPv4 and/or IPv6).
+    pub addrs: Vec<IpAddr>,
+    pub sysctls: Sysctls,
+    pub hz: Hz,
+    /// Seeds the ISN key and ephemeral-port choice, so a run is reproducible.
+    pub seed: u64,
+    /// Link MTU (the MSS offered is MTU − 40 for IPv4, − 60 for IPv6).
+    pub mtu: u32,
+}
+
+impl Default for StackConfig {
+    fn default() -> Self {
+        StackConfig {
+            addrs: Vec::new(),
+            sysctls: Sysctls::default(),
+            hz: Hz::default(),
+            seed: 0,
+            mtu: 1500,
+        }
+    }
+}
+
+/// Why an incoming datagram was dropped (Linux: enum skb_drop_reason).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub enum DropReason {
+    Malformed,
+    NotOurAddress,
+    NotTcp,
+    BadChecksum,
+    NoSocket,
+    PawsReject,
+    OutOfWindow,
+    InvalidAck,
+    RstNotInWindow,
+    ListenOverflow,
+    Other,
+}
+
+/// Linux: SOCK_MIN_SNDBUF / SOCK_MIN_RCVBUF on x86-64.
+const SOCK_MIN_SNDBUF: u32 = 4608;
+const SOCK_MIN_RCVBUF: u32 = 2304;
+
+/// A socket that is neither listening nor connected yet.
+#[derive(Clone, Debug)]
+struct FreshSock {
+    domain: Domain,
+    bound: Option<SocketAddr>,
+    opts: SockOpts,
+    sndbuf: Option<u32>,
+    rcvbuf: Option<u32>,
+}
+
+#[derive(Clone, Debug)]
+enum FdKind {
+    Fresh(FreshSock),
+    Listener(usize),
+    Conn(usize),
+}
+
+/// What a 4-tuple leads to.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+enum ConnRef {
+    Conn(usize),
+    Req(usize),
+    Tw(usize),
+}
+
+/// A timer in the stack-wide queue.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+enum TimerRef {
+    Conn(usize, u8),
+    Req(usize),
+    Tw(usize),
+}
+
+/// A vector of optional records with a free list (indexes stay stable).
+#[derive(Debug)]
+struct Slab<T> {
+    items: Vec<Option<T>>,
+    free: Vec<usize>,
+}
+
+impl<T> Default for Slab<T> {
+    fn default() -> Self {
+        Slab { items: Vec::new(), free: Vec::new() }
+    }
+}
+
+impl<T> Slab<T> {
+    fn insert(&mut self, v: T) -> usize {
+        if let Some(i) = self.free.pop() {
+            self.items[i] = Some(v);
+            i
+        } else {
+            self.items.push(Some(v));
+            self.items.len() - 1
+        }
+    }
+    fn remove(&mut self, i: usize) -> Option<T> {
+        let v = self.items.get_mut(i)?.take();
+        if v.is_some() {
+            self.free.push(i);
+        }
+        v
+    }
+    fn get(&self, i: usize) -> Option<&T> {
+        self.items.get(i)?.as_ref()
+    }
+    fn get_mut(&mut self, i: usize) -> Option<&mut T> {
+        self.items.get_mut(i)?.as_mut()
+    }
+    fn iter(&self) -> impl Iterator<Item = (usize, &T)> {
+        self.items.iter().enumerate().filter_map(|(i, v)| v.as_ref().map(|v| (i, v)))
+    }
+    fn len(&self) -> usize {
+        self.items.len() - self.free.len()
+    }
+}
+
+/// A TCP stack for one host.
+#[derive(Debug)]
+pub struct Stack {
+    config: StackConfig,
+    out: Output,
+    isn: IsnGenerator,
+    fds: BTreeMap<Fd, FdKind>,
+    conns: Slab<Sock>,
+    /// Time-wait, request and full sockets by (local, remote).
+    tuples: HashMap<(SocketAddr, SocketAddr), ConnRef>,
+    listeners: Slab<Listener>,
+    /// Listeners by local port, then address (unspecified = any).
+    listen_map: HashMap<u16, Vec<(IpAddr, usize)>>,
+    reqs: Slab<ReqSock>,
+    tws: Slab<TwSock>,
+    /// Armed timers in firing order; ties break by arming sequence.
+    timers: BTreeSet<(Instant, u64, TimerRef)>,
+    conn_armed: HashMap<usize, [Option<(Instant, u64)>; 3]>,
+    timer_seq: u64,
+    next_port: u32,
+    /// Ports in use by bound sockets (count of users).
+    ports: BTreeMap<u16, u32>,
+}
+
+impl Stack {
+    pub fn new(config: StackConfig) -> Stack {
+        let isn = IsnGenerator::new(config.seed);
+        let range = config.sysctls.ip_local_port_range;
+        let span = u32::from(range[1].saturating_sub(range[0])) + 1;
+        // A seeded starting point, like Linux's hashed offset into the port range.
+        let next_port = (config.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40) as u32 % span;
+        Stack {
+            config,
+            out: Output::default(),
+            isn,
+            fds: BTreeMap::new(),
+            conns: Slab::default(),
+            tuples: HashMap::new(),
+            listeners: Slab::default(),
+            listen_map: HashMap::new(),
+            reqs: Slab::default(),
+            tws: Slab::default(),
+            timers: BTreeSet::new(),
+            conn_armed: HashMap::new(),
+            timer_seq: 0,
+            next_port,
+            ports: BTreeMap::new(),
+        }
+    }
+
+    // ---- getters ----------------------------------------------------------------------------
+
+    pub fn config(&self) -> &StackConfig {
+        &self.config
+    }
+    pub fn sysctls(&self) -> &Sysctls {
+        &self.config.sysctls
+    }
+    pub fn sysctls_mut(&mut self) -> &mut Sysctls {
+        &mut self.config.sysctls
+    }
+    /// Counters of dropped datagrams by reason.
+    pub fn drops(&self) -> &BTreeMap<DropReason, u64> {
+        &self.out.drops
+    }
+
+    /// The TCP state of a descriptor's socket.
+    pub fn state(&self, fd: Fd) -> Option<TcpState> {
+        match self.fds.get(&fd)? {
+            FdKind::Fresh(_) => Some(TcpState::Close),
+            FdKind::Listener(_) => Some(TcpState::Listen),
+            FdKind::Conn(c) => self.conns.get(*c).map(|s| s.state),
+        }
+    }
+
+    /// The full socket behind a descriptor (for introspection).
+    pub fn sock(&self, fd: Fd) -> Option<&Sock> {
+        match self.fds.get(&fd)? {
+            FdKind::Conn(c) => self.conns.get(*c),
+            _ => None,
+        }
+    }
+
+    /// Number of live connections of each kind: full sockets, request socks, time-wait records.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        (self.conns.len(), self.reqs.len(), self.tws.len())
+    }
+
+    /// The states of every socket the stack holds, as (local, remote, state), in a stable order.
+    pub fn connections(&self) -> Vec<(SocketAddr, SocketAddr, TcpState)> {
+        let mut v: Vec<_> = self
+            .conns
+            .iter()
+            .filter(|(_, s)| s.state != TcpState::Close || s.fd.is_some())
+            .map(|(_, s)| (s.local, s.remote, s.state))
+            .chain(self.reqs.iter().map(|(_, r)| (r.local, r.remote, TcpState::SynRecv)))
+            .chain(self.tws.iter().map(|(_, t)| (t.local, t.remote, t.substate)))
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn ctx(&mut self, now: Instant) -> (Ctx<'_>, &mut Slab<Sock>) {
+        (
+            Ctx { now, hz: self.config.hz, sys: &self.config.sysctls, out: &mut self.out },
+            &mut self.conns,
+        )
+    }
+
+    // ---- outputs ----------------------------------------------------------------------------
+
+    /// Writes the next datagram to send into `buf`.
+    pub fn poll_transmit(&mut self, _now: Instant, buf: &mut [u8]) -> Option<Transmit> {
+        let d = self.out.tx.front()?;
+        if d.bytes.len() > buf.len() {
+            tracing::warn!("transmit buffer of {} bytes is too small for {}", buf.len(), d.bytes.len());
+            self.out.tx.pop_front();
+            return None;
+        }
+        let d = self.out.tx.pop_front()?;
+        buf[..d.bytes.len()].copy_from_slice(&d.bytes);
+        Some(Transmit { len: d.bytes.len(), src: d.src, dst: d.dst })
+    }
+
+    /// The earliest armed timer.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.first().map(|t| t.0)
+    }
+
+    pub fn poll_event(&mut self) -> Option<(Fd, Event)> {
+        self.out.events.pop_front()
+    }
+
+    // ---- timers -----------------------------------------------------------------------------
+
+    fn arm(&mut self, at: Instant, r: TimerRef) -> (Instant, u64) {
+        self.timer_seq += 1;
+        self.timers.insert((at, self.timer_seq, r));
+        (at, self.timer_seq)
+    }
+
+    /// Brings the queue in line with a socket's slots after it ran.
+    fn sync_conn_timers(&mut self, c: usize) {
+        let Some(sock) = self.conns.get(c) else {
+            if let Some(armed) = self.conn_armed.remove(&c) {
+                for (i, a) in armed.iter().enumerate() {
+                    if let Some((t, s)) = a {
+                        self.timers.remove(&(*t, *s, TimerRef::Conn(c, i as u8)));
+                    }
+                }
+            }
+            return;
+        };
+        let slots = sock.slots;
+        let mut armed = self.conn_armed.get(&c).copied().unwrap_or([None; 3]);
+        for i in 0..3 {
+            let want = slots[i];
+            let have = armed[i].map(|a| a.0);
+            if want == have {
+                continue;
+            }
+            if let Some((t, s)) = armed[i].take() {
+                self.timers.remove(&(t, s, TimerRef::Conn(c, i as u8)));
+            }
+            if let Some(at) = want {
+                armed[i] = Some(self.arm(at, TimerRef::Conn(c, i as u8)));
+            }
+        }
+        if armed.iter().all(Option::is_none) {
+            self.conn_armed.remove(&c);
+        } else {
+            self.conn_armed.insert(c, armed);
+        }
+    }
+
+    fn sync_req_timer(&mut self, r: usize) {
+        let Some(req) = self.reqs.get(r) else { return };
+        let want = req.timer;
+        let armed = req.armed;
+        if want == armed.map(|a| a.0) {
+            return;
+        }
+        if let Some((t, s)) = armed {
+            self.timers.remove(&(t, s, TimerRef::Req(r)));
+        }
+        let new = want.map(|at| self.arm(at, TimerRef::Req(r)));
+        if let Some(req) = self.reqs.get_mut(r) {
+            req.armed = new;
+        }
+    }
+
+    fn sync_tw_timer(&mut self, t: usize) {
+        let Some(tw) = self.tws.get(t) else { return };
+        let want = tw.timer;
+        let armed = tw.armed;
+        if Some(want) == armed.map(|a| a.0) {
+            return;
+        }
+        if let Some((at, s)) = armed {
+            self.timers.remove(&(at, s, TimerRef::Tw(t)));
+        }
+        let new = self.arm(want, TimerRef::Tw(t));
+        if let Some(tw) = self.tws.get_mut(t) {
+            tw.armed = Some(new);
+        }
+    }
+
+    /// Runs every timer due at or before `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some(&(at, seq, r)) = self.timers.first() {
+            if at > now {
+                break;
+            }
+            self.timers.remove(&(at, seq, r));
+            match r {
+                TimerRef::Conn(c, slot) => {
+                    if let Some(a) = self.conn_armed.get_mut(&c) {
+                        a[slot as usize] = None;
+                    }
+                    let slot = match slot {
+                        0 => Slot::Xmit,
+                        1 => Slot::DelAck,
+                        _ => Slot::Sk,
+                    };
+                    let (mut ctx, conns) = self.ctx(at);
+                    let Some(sock) = conns.get_mut(c) else { continue };
+                    let disp = sock.on_timer(&mut ctx, slot);
+                    self.finish(now, c, disp);
+                }
+                TimerRef::Req(rid) => self.req_timer(at, rid),
+                TimerRef::Tw(t) => {
+                    if let Some(tw) = self.tws.remove(t) {
+                        self.tuples.remove(&(tw.local, tw.remote));
+                        self.release_port(tw.local.port());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Applies what a socket asked for after it ran.
+    fn finish(&mut self, now: Instant, c: usize, disp: Disposition) {
+        match disp {
+            Disposition::Keep => self.sync_conn_timers(c),
+            Disposition::Done => self.release_conn(c),
+            Disposition::TimeWait { substate, timeout } => {
+                let Some(sock) = self.conns.get(c) else { return };
+                let over = self.tws.len() as u32 >= self.config.sysctls.tcp_max_tw_buckets;
+                if !over {
+                    let hz = self.config.hz;
+                    let deadline =
+                        Instant::from_nanos((hz.jiffies_at(now) + timeout) * hz.tick_ns());
+                    let tw = TwSock {
+                        local: sock.local,
+                        remote: sock.remote,
+                        substate,
+                        snd_nxt: sock.snd_nxt,
+                        rcv_nxt: sock.rcv_nxt,
+                        rcv_wnd: sock.receive_window(),
+                        rcv_wscale: sock.rx_opt.rcv_wscale,
+                        tstamp_ok: sock.rx_opt.tstamp_ok,
+                        ts_recent: sock.rx_opt.ts_recent,
+                        ts_recent_stamp: sock.rx_opt.ts_recent_stamp,
+                        ts_offset: sock.ts_offset,
+                        timer: deadline,
+                        armed: None,
+                        last_oow_ack_time: None,
+                    };
+                    let key = (tw.local, tw.remote);
+                    let port = tw.local.port();
+                    let t = self.tws.insert(tw);
+                    // The time-wait record keeps the port bound.
+                    *self.ports.entry(port).or_insert(0) += 1;
+                    self.tuples.insert(key, ConnRef::Tw(t));
+                    self.sync_tw_timer(t);
+                }
+                // The full socket is done (Linux: tcp_done() after tcp_time_wait()).
+                let (mut ctx, conns) = self.ctx(now);
+                if let Some(sock) = conns.get_mut(c) {
+                    sock.set_state(&mut ctx, TcpState::Close);
+                    sock.slots = [None; 3];
+                }
+                self.release_conn_keep_tuple(c, !over);
+            }
+        }
+    }
+
+    /// A connection reached CLOSE: unhash it; free it unless a descriptor still refers to it.
+    fn release_conn(&mut self, c: usize) {
+        self.release_conn_keep_tuple(c, false);
+    }
+
+    fn release_conn_keep_tuple(&mut self, c: usize, tuple_taken: bool) {
+        let Some(sock) = self.conns.get_mut(c) else { return };
+        sock.slots = [None; 3];
+        let key = (sock.local, sock.remote);
+        let port = sock.local.port();
+        let has_fd = sock.fd.is_some();
+        let listener = sock.listener;
+        if !tuple_taken && self.tuples.get(&key) == Some(&ConnRef::Conn(c)) {
+            self.tuples.remove(&key);
+        }
+        if tuple_taken {
+            // The tuple now leads to the time-wait record; nothing to remove.
+        }
+        self.sync_conn_timers(c);
+        if !has_fd {
+            if let Some(l) = listener
+                && let Some(lst) = self.listeners.get_mut(l)
+            {
+                lst.accept_queue.retain(|x| *x != c);
+            }
+            self.conns.remove(c);
+            self.conn_armed.remove(&c);
+            self.release_port(port);
+        }
+    }
+
+    fn release_port(&mut self, port: u16) {
+        if let Some(n) = self.ports.get_mut(&port) {
+            *n -= 1;
+            if *n == 0 {
+                self.ports.remove(&port);
+            }
+        }
+    }
+
+    /// Linux: reqsk_timer_handler().
+    fn req_timer(&mut self, now: Instant, r: usize) {
+        let Some(req) = self.reqs.get_mut(r) else { return };
+        req.armed = None;
+        req.timer = None;
+        let listener = req.listener;
+        let synack_retries = self
+            .listeners
+            .get(listener)
+            .map(|l| l.opts.syncnt)
+            .filter(|n| *n != 0)
+            .unwrap_or(self.config.sysctls.tcp_synack_retries);
+        let max_retries = u32::from(synack_retries);
+        let mut ctx = Ctx { now, hz: self.config.hz, sys: &self.config.sysctls, out: &mut self.out };
+        if req.num_timeout >= max_retries {
+            // Expired: dropped silently, no RST.
+            let key = (req.local, req.remote);
+            let young = req.num_timeout == 0;
+            self.reqs.remove(r);
+            self.tuples.remove(&key);
+            if let Some(l) = self.listeners.get_mut(listener) {
+                l.qlen = l.qlen.saturating_sub(1);
+                if young {
+                    l.young = l.young.saturating_sub(1);
+                }
+            }
+            self.release_port_for_req();
+            return;
+        }
+        req.send_synack(&mut ctx);
+        if req.num_timeout == 0
+            && let Some(l) = self.listeners.get_mut(listener)
+        {
+            l.young = l.young.saturating_sub(1);
+        }
+        req.num_timeout += 1;
+        req.num_retrans += 1;
+        let when = req.timeout(&ctx);
+        req.timer = Some(ctx.deadline(when));
+        self.sync_req_timer(r);
+    }
+
+    fn release_port_for_req(&mut self) {}
+
+    // ---- input ------------------------------------------------------------------------------
+
+    /// One IP datagram from the network.
+    pub fn handle_packet(&mut self, now: Instant, datagram: &[u8]) {
+        let Ok((ip, l4)) = IpRepr::parse(datagram) else {
+            self.out.drop(DropReason::Malformed);
+            return;
+        };
+        let (src, dst) = (ip.src(), ip.dst());
+        if !self.config.addrs.contains(&dst) {
+            self.out.drop(DropReason::NotOurAddress);
+            return;
+        }
+        if ip.protocol() != tcplab_wire::IPPROTO_TCP {
+            self.out.drop(DropReason::NotTcp);
+            return;
+        }
+        if !tcplab_wire::tcp::verify_checksum(src, dst, l4) {
+            self.out.drop(DropReason::BadChecksum);
+            return;
+        }
+        let Ok(seg) = TcpRepr::parse(l4) else {
+            self.out.drop(DropReason::Malformed);
+            return;
+        };
+        let local = SocketAddr::new(dst, seg.dst_port);
+        let remote = SocketAddr::new(src, seg.src_port);
+        self.input(now, local, remote, &seg);
+    }
+
+    fn input(&mut self, now: Instant, local: SocketAddr, remote: SocketAddr, seg: &TcpRepr<'_>) {
+        match self.tuples.get(&(local, remote)).copied() {
+            Some(ConnRef::Conn(c)) => {
+                let (mut ctx, conns) = self.ctx(now);
+                let Some(sock) = conns.get_mut(c) else { return };
+                let verdict = sock.rcv(&mut ctx, seg);
+                if verdict.send_reset {
+                    send_reset_for(&mut self.out, local, remote, seg);
+                }
+                self.finish(now, c, verdict.disposition);
+            }
+            Some(ConnRef::Req(r)) => self.check_req(now, r, seg),
+            Some(ConnRef::Tw(t)) => {
+                let mut ctx =
+                    Ctx { now, hz: self.config.hz, sys: &self.config.sysctls, out: &mut self.out };
+                let Some(tw) = self.tws.get_mut(t) else { return };
+                match tw.process(&mut ctx, seg) {
+                    TwStatus::Success => self.sync_tw_timer(t),
+                    TwStatus::Rst => {
+                        send_reset_for(&mut self.out, local, remote, seg);
+                        self.sync_tw_timer(t);
+                    }
+                    TwStatus::Kill => self.kill_tw(t),
+                    TwStatus::Syn(isn) => {
+                        if let Some(l) = self.find_listener(local) {
+                            self.kill_tw(t);
+                            self.listen_syn(now, l, local, remote, seg, Some(isn));
+                        } else {
+                            send_reset_for(&mut self.out, local, remote, seg);
+                        }
+                    }
+                }
+            }
+            None => {
+                if let Some(l) = self.find_listener(local) {
+                    self.listen_rcv(now, l, local, remote, seg);
+                } else {
+                    self.out.drop(DropReason::NoSocket);
+                    send_reset_for(&mut self.out, local, remote, seg);
+                }
+            }
+        }
+    }
+
+    fn kill_tw(&mut self, t: usize) {
+        if let Some(tw) = self.tws.remove(t) {
+            if let Some((at, s)) = tw.armed {
+                self.timers.remove(&(at, s, TimerRef::Tw(t)));
+            }
+            self.tuples.remove(&(tw.local, tw.remote));
+            self.release_port(tw.local.port());
+        }
+    }
+
+    fn find_listener(&self, local: SocketAddr) -> Option<usize> {
+        let list = self.listen_map.get(&local.port())?;
+        list.iter()
+            .find(|(a, _)| *a == local.ip())
+            .or_else(|| {
+                list.iter().find(|(a, _)| {
+                    a.is_unspecified() && (a.is_ipv4() == local.is_ipv4() || a.is_ipv6())
+                })
+            })
+            .map(|(_, l)| *l)
+    }
+
+    /// Linux: tcp_v4_rcv() → tcp_rcv_state_process() for a LISTEN socket.
+    fn listen_rcv(
+        &mut self,
+        now: Instant,
+        l: usize,
+        local: SocketAddr,
+        remote: SocketAddr,
+        seg: &TcpRepr<'_>,
+    ) {
+        let f = seg.flags;
+        if f.contains(TcpFlags::RST) {
+            return;
+        }
+        if f.contains(TcpFlags::ACK) {
+            // An ACK for a request that does not exist (or a syncookie we never sent).
+            send_reset_for(&mut self.out, local, remote, seg);
+            return;
+        }
+        if !f.contains(TcpFlags::SYN) {
+            return;
+        }
+        self.listen_syn(now, l, local, remote, seg, None);
+    }
+
+    /// Linux: tcp_conn_request() — a SYN on a listener.
+    fn listen_syn(
+        &mut self,
+        now: Instant,
+        l: usize,
+        local: SocketAddr,
+        remote: SocketAddr,
+        seg: &TcpRepr<'_>,
+        isn: Option<u32>,
+    ) {
+        let sys = &self.config.sysctls;
+        let Some(lst) = self.listeners.get(l) else { return };
+        if lst.accept_queue_full() || lst.qlen >= sys.tcp_max_syn_backlog.min(lst.max_ack_backlog.max(1) * 2).max(lst.max_ack_backlog) {
+            // Linux drops the SYN (syncookies are not modelled yet); the peer retries.
+            self.out.drop(DropReason::ListenOverflow);
+            return;
+        }
+        let iss = isn.unwrap_or_else(|| self.isn.isn(now, local.ip(), local.port(), remote.ip(), remote.port()));
+        let ts_offset = self.isn.ts_offset(local.ip(), remote.ip());
+        let ip_hdr = if local.is_ipv4() { 20 } else { 40 };
+        let mut advmss = self.config.mtu.saturating_sub(ip_hdr + 20);
+        if lst.opts.user_mss != 0 {
+            advmss = advmss.min(u32::from(lst.opts.user_mss));
+        }
+        let mut rx_opt = RxOpt {
+            tstamp_ok: sys.tcp_timestamps != 0 && seg.timestamps().is_some(),
+            sack_ok: sys.tcp_sack != 0 && seg.sack_permitted(),
+            ..RxOpt::default()
+        };
+        if let Some((tsval, _)) = seg.timestamps().filter(|_| rx_opt.tstamp_ok) {
+            rx_opt.ts_recent = tsval;
+            rx_opt.ts_recent_stamp = now;
+        }
+        let peer_ws = seg.window_scale().filter(|_| sys.tcp_window_scaling != 0);
+        rx_opt.wscale_ok = peer_ws.is_some();
+        rx_opt.snd_wscale = peer_ws.unwrap_or(0).min(crate::output::TCP_MAX_WSCALE);
+        let peer_mss = u32::from(seg.mss().unwrap_or(536));
+        rx_opt.mss_clamp = peer_mss.min(advmss) as u16;
+        // Linux: tcp_openreq_init_rwin().
+        let rcvbuf = self.listeners.get(l).and_then(|_| None::<u32>).unwrap_or(sys.tcp_rmem[1]);
+        let full_space = crate::output::win_from_space(i64::from(rcvbuf)) as u32;
+        let mss_for_window = advmss.saturating_sub(if rx_opt.tstamp_ok { 12 } else { 0 });
+        let (rcv_wnd, window_clamp, rcv_wscale) = select_initial_window(
+            full_space,
+            mss_for_window,
+            0,
+            rx_opt.wscale_ok,
+            sys.tcp_rmem[2],
+            sys.rmem_max,
+        );
+        rx_opt.rcv_wscale = rcv_wscale;
+        let req = ReqSock {
+            listener: l,
+            local,
+            remote,
+            iss,
+            irs: seg.seq,
+            ts_offset,
+            rx_opt,
+            advmss,
+            rcv_wnd,
+            window_clamp,
+            snd_wnd: u32::from(seg.window),
+            num_timeout: 0,
+            num_retrans: 0,
+            acked: false,
+            synack_first: now,
+            timer: None,
+            armed: None,
+            last_oow_ack_time: None,
+        };
+        let mut ctx = Ctx { now, hz: self.config.hz, sys: &self.config.sysctls, out: &mut self.out };
+        req.send_synack(&mut ctx);
+        let when = req.timeout(&ctx);
+        let deadline = ctx.deadline(when);
+        let r = self.reqs.insert(ReqSock { timer: Some(deadline), ..req });
+        self.tuples.insert((local, remote), ConnRef::Req(r));
+        if let Some(lst) = self.listeners.get_mut(l) {
+            lst.qlen += 1;
+            lst.young += 1;
+        }
+        self.sync_req_timer(r);
+    }
+
+    /// Linux: tcp_check_req() — a segment for a request socket.
+    fn check_req(&mut self, now: Instant, r: usize, seg: &TcpRepr<'_>) {
+        let Some(req) = self.reqs.get_mut(r) else { return };
+        let f = seg.flags;
+        let (local, remote) = (req.local, req.remote);
+        let mut ctx = Ctx { now, hz: self.config.hz, sys: &self.config.sysctls, out: &mut self.out };
+        // A retransmitted SYN: answer with the SYN-ACK again, rate-limited.
+        if seg.seq == req.irs && f.contains(TcpFlags::SYN) && !f.contains(TcpFlags::RST) {
+            let mut last = req.last_oow_ack_time;
+            let limited = ctx.oow_rate_limited(&mut last);
+            req.last_oow_ack_time = last;
+            if !limited {
+                req.send_synack(&mut ctx);
+                req.num_retrans += 1;
+                let when = req.timeout(&ctx);
+                req.timer = Some(ctx.deadline(when));
+            }
+            self.sync_req_timer(r);
+            return;
+        }
+        if f.contains(TcpFlags::ACK) && seg.ack != req.iss.wrapping_add(1) {
+            if !f.contains(TcpFlags::RST) {
+                send_reset_for(&mut self.out, local, remote, seg);
+            }
+            return;
+        }
+        let rcv_nxt = req.irs.wrapping_add(1);
+        let end_seq = seg.seq.wrapping_add(seg.seg_len());
+        let in_window = !before(end_seq, rcv_nxt) && !after(seg.seq, rcv_nxt.wrapping_add(req.rcv_wnd));
+        if !in_window {
+            if !f.contains(TcpFlags::RST) {
+                let mut last = req.last_oow_ack_time;
+                if !ctx.oow_rate_limited(&mut last) {
+                    req.send_synack(&mut ctx);
+                }
+                req.last_oow_ack_time = last;
+            }
+            return;
+        }
+        if f.intersects(TcpFlags::RST | TcpFlags::SYN) {
+            // RST or SYN in window: the embryo is dropped (SYN draws a reset).
+            if f.contains(TcpFlags::SYN) {
+                send_reset_for(&mut self.out, local, remote, seg);
+            }
+            self.drop_req(r);
+            return;
+        }
+        if !f.contains(TcpFlags::ACK) {
+            return;
+        }
+        let l = req.listener;
+        let full = self.listeners.get(l).is_none_or(|lst| lst.accept_queue_full());
+        if full {
+            if self.config.sysctls.tcp_abort_on_overflow != 0 {
+                send_reset_for(&mut self.out, local, remote, seg);
+                self.drop_req(r);
+            } else if let Some(req) = self.reqs.get_mut(r) {
+                // Linux: the ACK is dropped and the SYN-ACK timer keeps retrying.
+                req.acked = true;
+                self.out.drop(DropReason::ListenOverflow);
+            }
+            return;
+        }
+        let Some(req) = self.reqs.remove(r) else { return };
+        if let Some((at, s)) = req.armed {
+            self.timers.remove(&(at, s, TimerRef::Req(r)));
+        }
+        if let Some(lst) = self.listeners.get_mut(l) {
+            lst.qlen = lst.qlen.saturating_sub(1);
+            if req.num_timeout == 0 {
+                lst.young = lst.young.saturating_sub(1);
+            }
+        }
+        let c = self.create_child(now, &req);
+        self.tuples.insert((local, remote), ConnRef::Conn(c));
+        *self.ports.entry(local.port()).or_insert(0) += 1;
+        let (mut ctx, conns) = self.ctx(now);
+        let Some(sock) = conns.get_mut(c) else { return };
+        let verdict = sock.rcv(&mut ctx, seg);
+        let established = sock.state != TcpState::SynRecv && sock.state != TcpState::Close;
+        if verdict.send_reset {
+            send_reset_for(&mut self.out, local, remote, seg);
+        }
+        self.finish(now, c, verdict.disposition);
+        if established && self.conns.get(c).is_some() {
+            if let Some(lst) = self.listeners.get_mut(l) {
+                lst.accept_queue.push_back(c);
+                let fd = lst.fd;
+                self.out.events.push_back((fd, Event::Acceptable));
+            }
+        }
+    }
+
+    fn drop_req(&mut self, r: usize) {
+        if let Some(req) = self.reqs.remove(r) {
+            if let Some((at, s)) = req.armed {
+                self.timers.remove(&(at, s, TimerRef::Req(r)));
+            }
+            self.tuples.remove(&(req.local, req.remote));
+            if let Some(lst) = self.listeners.get_mut(req.listener) {
+                lst.qlen = lst.qlen.saturating_sub(1);
+                if req.num_timeout == 0 {
+                    lst.young = lst.young.saturating_sub(1);
+                }
+            }
+        }
+    }
+
+    /// Linux: tcp_create_openreq_child() — the full socket for a completed passive open, in
+    /// SYN_RECV with its SYN-ACK in the retransmission queue; the ACK that completes the
+    /// handshake is then processed by it.
+    fn create_child(&mut self, now: Instant, req: &ReqSock) -> usize {
+        let opts = self.listeners.get(req.listener).map(|l| l.opts).unwrap_or_default();
+        let mut sock = self.new_sock(req.local, req.remote, opts, None, None);
+        sock.state = TcpState::SynRecv;
+        sock.listener = Some(req.listener);
+        sock.iss = req.iss;
+        sock.snd_una = req.iss;
+        sock.snd_nxt = req.iss.wrapping_add(1);
+        sock.write_seq = req.iss.wrapping_add(1);
+        sock.sndbuf_seq = sock.write_seq;
+        sock.snd_sml = sock.write_seq;
+        sock.irs = req.irs;
+        sock.rcv_nxt = req.irs.wrapping_add(1);
+        sock.rcv_wup = sock.rcv_nxt;
+        sock.copied_seq = sock.rcv_nxt;
+        sock.rcv_wnd = req.rcv_wnd;
+        sock.rcv_ssthresh = req.rcv_wnd;
+        sock.window_clamp = req.window_clamp;
+        sock.rx_opt = req.rx_opt;
+        sock.ts_offset = req.ts_offset;
+        sock.advmss = req.advmss;
+        sock.snd_wnd = req.snd_wnd;
+        sock.snd_wl1 = req.irs;
+        sock.max_window = req.snd_wnd;
+        sock.stats.total_retrans = req.num_retrans;
+        sock.rtx.push_back(TxSeg {
+            seq: req.iss,
+            end_seq: req.iss.wrapping_add(1),
+            syn: true,
+            fin: false,
+            psh: false,
+            sent_at: req.synack_first,
+            ever_retrans: req.num_retrans > 0,
+            sacked: false,
+            lost: false,
+            retrans: false,
+        });
+        sock.packets_out = 1;
+        let hz = self.config.hz;
+        let ctx = Ctx { now, hz, sys: &self.config.sysctls, out: &mut self.out };
+        sock.sync_mss(&ctx);
+        sock.ack.rcv_mss = sock.advmss.min(sock.mss_cache).min(sock.rcv_wnd / 2).min(536).max(88);
+        self.conns.insert(sock)
+    }
+
+    /// A new full socket with Linux's initial values (tcp_init_sock()).
+    fn new_sock(
+        &self,
+        local: SocketAddr,
+        remote: SocketAddr,
+        opts: SockOpts,
+        sndbuf: Option<u32>,
+        rcvbuf: Option<u32>,
+    ) -> Sock {
+        let sys = &self.config.sysctls;
+        let hz = self.config.hz;
+        let ip_hdr = if remote.is_ipv4() { 20 } else { 40 };
+        let mut advmss = self.config.mtu.saturating_sub(ip_hdr + 20);
+        if opts.user_mss != 0 {
+            advmss = advmss.min(u32::from(opts.user_mss));
+        }
+        let mss_cache = 536;
+        Sock {
+            state: TcpState::Close,
+            fd: None,
+            local,
+            remote,
+            opts,
+            iss: 0,
+            snd_una: 0,
+            snd_nxt: 0,
+            snd_wnd: 0,
+            snd_wl1: 0,
+            max_window: 0,
+            write_seq: 0,
+            sndbuf_seq: 0,
+            sndbuf: VecDeque::new(),
+            sndbuf_cap: sndbuf.unwrap_or(sys.tcp_wmem[1]),
+            push_marks: VecDeque::new(),
+            fin_queued: false,
+            rtx: VecDeque::new(),
+            snd_sml: 0,
+            mss_cache,
+            advmss,
+            pmtu: self.config.mtu,
+            irs: 0,
+            rcv_nxt: 0,
+            rcv_wnd: 0,
+            rcv_wup: 0,
+            rcv_ssthresh: 0,
+            window_clamp: 0,
+            copied_seq: 0,
+            rcvbuf: VecDeque::new(),
+            rcvbuf_cap: rcvbuf.unwrap_or(sys.tcp_rmem[1]),
+            ofo: Assembler::new(),
+            ofo_fin_seq: None,
+            fin_received: false,
+            rx_opt: RxOpt { mss_clamp: 536, ..RxOpt::default() },
+            ts_offset: 0,
+            rcv_shutdown: false,
+            snd_shutdown: false,
+            slots: [None; 3],
+            xmit_kind: None,
+            icsk_rto: hz.msecs_to_jiffies(1000),
+            icsk_backoff: 0,
+            icsk_retransmits: 0,
+            icsk_probes_out: 0,
+            total_rto: 0,
+            retrans_stamp: None,
+            ack: AckState::default(),
+            last_oow_ack_time: None,
+            rtt: RttEstimator::new(),
+            cc: CcState::new(mss_cache),
+            ca: new_cc(sys.tcp_congestion_control, hz),
+            ca_state: CaState::Open,
+            high_seq: 0,
+            prior_cwnd: 0,
+            prr_delivered: 0,
+            prr_out: 0,
+            packets_out: 0,
+            sacked_out: 0,
+            lost_out: 0,
+            retrans_out: 0,
+            dupacks: 0,
+            sk_err: None,
+            err_reported: false,
+            stats: Stats::default(),
+            connecting: false,
+            listener: None,
+        }
+    }
+}

@@ -1,0 +1,727 @@
+//! The application commands: socket, bind, listen, accept, connect, send, recv, shutdown,
+//! close, setsockopt, getsockopt — non-blocking, with Linux's errno for every refusal.
+
+use std::net::{IpAddr, SocketAddr};
+
+use tcplab_wire::TcpFlags;
+
+use super::{ConnRef, FdKind, FreshSock, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF, Stack};
+use crate::api::{Domain, Fd, Shutdown, SockOpt, SockOptName, TcpState};
+use crate::ctx::Ctx;
+use crate::errno::Errno;
+use crate::listen::Listener;
+use crate::output::select_initial_window;
+use crate::socket::{SockOpts, TxSeg, XmitTimer};
+use crate::time::Instant;
+use crate::timer::Disposition;
+
+/// Linux: MAX_TCP_KEEPIDLE, MAX_TCP_KEEPINTVL, MAX_TCP_KEEPCNT, MAX_TCP_SYNCNT.
+const MAX_TCP_KEEPIDLE: u32 = 32767;
+const MAX_TCP_KEEPINTVL: u32 = 32767;
+const MAX_TCP_KEEPCNT: u32 = 127;
+const MAX_TCP_SYNCNT: u32 = 127;
+
+impl Stack {
+    fn lowest_free_fd(&self) -> Fd {
+        let mut n = 3;
+        for fd in self.fds.keys() {
+            if fd.0 == n {
+                n += 1;
+            } else if fd.0 > n {
+                break;
+            }
+        }
+        Fd(n)
+    }
+
+    /// `socket(AF_INET or AF_INET6, SOCK_STREAM, IPPROTO_TCP)`.
+    pub fn socket(&mut self, domain: Domain) -> Result<Fd, Errno> {
+        if self.fds.len() >= 1 << 20 {
+            return Err(Errno::EMFILE);
+        }
+        let fd = self.lowest_free_fd();
+        self.fds.insert(
+            fd,
+            FdKind::Fresh(FreshSock {
+                domain,
+                bound: None,
+                opts: SockOpts::default(),
+                sndbuf: None,
+                rcvbuf: None,
+            }),
+        );
+        Ok(fd)
+    }
+
+    fn fresh_mut(&mut self, fd: Fd) -> Result<&mut FreshSock, Errno> {
+        match self.fds.get_mut(&fd) {
+            Some(FdKind::Fresh(f)) => Ok(f),
+            Some(_) => Err(Errno::EINVAL),
+            None => Err(Errno::EBADF),
+        }
+    }
+
+    fn port_in_use(&self, addr: SocketAddr) -> bool {
+        self.ports.contains_key(&addr.port())
+            || self.fds.values().any(|k| match k {
+                FdKind::Fresh(f) => f.bound.is_some_and(|b| b.port() == addr.port()),
+                _ => false,
+            })
+    }
+
+    /// `bind()`. Port 0 picks an ephemeral port.
+    pub fn bind(&mut self, fd: Fd, addr: SocketAddr) -> Result<(), Errno> {
+        let domain = match self.fds.get(&fd) {
+            Some(FdKind::Fresh(f)) => {
+                if f.bound.is_some() {
+                    return Err(Errno::EINVAL);
+                }
+                f.domain
+            }
+            Some(_) => return Err(Errno::EINVAL),
+            None => return Err(Errno::EBADF),
+        };
+        if domain == Domain::Inet && addr.is_ipv6() {
+            return Err(Errno::EAFNOSUPPORT);
+        }
+        let ip = addr.ip();
+        if !ip.is_unspecified() && !self.config.addrs.contains(&ip) {
+            return Err(Errno::EADDRNOTAVAIL);
+        }
+        let mut addr = addr;
+        if addr.port() == 0 {
+            addr.set_port(self.ephemeral_port()?);
+        } else {
+            let reuse = self.fresh_mut(fd).map(|f| f.opts.reuseaddr).unwrap_or(false);
+            let listening = self.listen_map.contains_key(&addr.port());
+            if self.port_in_use(addr) && (!reuse || listening) {
+                return Err(Errno::EADDRINUSE);
+            }
+        }
+        self.fresh_mut(fd)?.bound = Some(addr);
+        Ok(())
+    }
+
+    /// Picks a free port from `ip_local_port_range`.
+    fn ephemeral_port(&mut self) -> Result<u16, Errno> {
+        let [lo, hi] = self.config.sysctls.ip_local_port_range;
+        let span = u32::from(hi.saturating_sub(lo)) + 1;
+        for _ in 0..span {
+            let p = lo + (self.next_port % span) as u16;
+            self.next_port = self.next_port.wrapping_add(1);
+            if !self.port_in_use(SocketAddr::new(IpAddr::from([0, 0, 0, 0]), p)) {
+                return Ok(p);
+            }
+        }
+        Err(Errno::EADDRNOTAVAIL)
+    }
+
+    /// `listen()`. The backlog is capped by `somaxconn`, as Linux does.
+    pub fn listen(&mut self, fd: Fd, backlog: i32) -> Result<(), Errno> {
+        let max = self.config.sysctls.somaxconn;
+        let backlog = if backlog < 0 { max } else { (backlog as u32).min(max) };
+        match self.fds.get(&fd) {
+            Some(FdKind::Listener(l)) => {
+                if let Some(lst) = self.listeners.get_mut(*l) {
+                    lst.max_ack_backlog = backlog;
+                }
+                return Ok(());
+            }
+            Some(FdKind::Conn(_)) => return Err(Errno::EINVAL),
+            Some(FdKind::Fresh(_)) => {}
+            None => return Err(Errno::EBADF),
+        }
+        let f = self.fresh_mut(fd)?.clone();
+        let local = match f.bound {
+            Some(a) => a,
+            None => {
+                let port = self.ephemeral_port()?;
+                let ip = match f.domain {
+                    Domain::Inet => IpAddr::from([0, 0, 0, 0]),
+                    Domain::Inet6 => IpAddr::from([0u16; 8]),
+                };
+                SocketAddr::new(ip, port)
+            }
+        };
+        if self.listen_map.get(&local.port()).is_some_and(|v| {
+            v.iter().any(|(a, _)| *a == local.ip() || a.is_unspecified() || local.ip().is_unspecified())
+        }) {
+            return Err(Errno::EADDRINUSE);
+        }
+        let l = self.listeners.insert(Listener {
+            fd,
+            local,
+            max_ack_backlog: backlog,
+            accept_queue: Default::default(),
+            qlen: 0,
+            young: 0,
+            opts: f.opts,
+        });
+        self.listen_map.entry(local.port()).or_default().push((local.ip(), l));
+        self.fds.insert(fd, FdKind::Listener(l));
+        Ok(())
+    }
+
+    /// `accept()`: the oldest established connection, or EAGAIN.
+    pub fn accept(&mut self, _now: Instant, fd: Fd) -> Result<(Fd, SocketAddr), Errno> {
+        let l = match self.fds.get(&fd) {
+            Some(FdKind::Listener(l)) => *l,
+            Some(_) => return Err(Errno::EINVAL),
+            None => return Err(Errno::EBADF),
+        };
+        let c = self
+            .listeners
+            .get_mut(l)
+            .and_then(|lst| lst.accept_queue.pop_front())
+            .ok_or(Errno::EAGAIN)?;
+        let newfd = self.lowest_free_fd();
+        let sock = self.conns.get_mut(c).ok_or(Errno::ECONNABORTED)?;
+        sock.fd = Some(newfd);
+        sock.listener = None;
+        let remote = sock.remote;
+        self.fds.insert(newfd, FdKind::Conn(c));
+        Ok((newfd, remote))
+    }
+
+    /// `connect()`, non-blocking: `Err(EINPROGRESS)` once the SYN is sent; `Event::Connected`
+    /// or `Event::Error` follows.
+    pub fn connect(&mut self, now: Instant, fd: Fd, addr: SocketAddr) -> Result<(), Errno> {
+        match self.fds.get(&fd) {
+            Some(FdKind::Fresh(_)) => {}
+            Some(FdKind::Listener(_)) => return Err(Errno::EISCONN),
+            Some(FdKind::Conn(c)) => {
+                let sock = self.conns.get_mut(*c).ok_or(Errno::EBADF)?;
+                return match sock.state {
+                    TcpState::SynSent | TcpState::SynRecv => Err(Errno::EALREADY),
+                    TcpState::Close => match sock.sk_err.take() {
+                        Some(e) => Err(e),
+                        None => Err(Errno::ECONNABORTED),
+                    },
+                    _ => Err(Errno::EISCONN),
+                };
+            }
+            None => return Err(Errno::EBADF),
+        }
+        let f = self.fresh_mut(fd)?.clone();
+        if (f.domain == Domain::Inet) != addr.is_ipv4() {
+            return Err(Errno::EAFNOSUPPORT);
+        }
+        if addr.ip().is_unspecified() || addr.port() == 0 {
+            return Err(Errno::ECONNREFUSED);
+        }
+        let local_ip = match f.bound.map(|b| b.ip()).filter(|ip| !ip.is_unspecified()) {
+            Some(ip) => ip,
+            None => self
+                .config
+                .addrs
+                .iter()
+                .copied()
+                .find(|a| a.is_ipv4() == addr.is_ipv4())
+                .ok_or(Errno::ENETUNREACH)?,
+        };
+        let port = match f.bound {
+            Some(b) => b.port(),
+            None => self.ephemeral_port()?,
+        };
+        let local = SocketAddr::new(local_ip, port);
+        if self.tuples.contains_key(&(local, addr)) {
+            return Err(Errno::EADDRNOTAVAIL);
+        }
+        let mut sock = self.new_sock(local, addr, f.opts, f.sndbuf, f.rcvbuf);
+        let sys = &self.config.sysctls;
+        sock.fd = Some(fd);
+        sock.connecting = true;
+        sock.iss = self.isn.isn(now, local.ip(), local.port(), addr.ip(), addr.port());
+        sock.ts_offset = self.isn.ts_offset(local.ip(), addr.ip());
+        sock.snd_una = sock.iss;
+        sock.snd_nxt = sock.iss.wrapping_add(1);
+        sock.write_seq = sock.snd_nxt;
+        sock.sndbuf_seq = sock.snd_nxt;
+        sock.snd_sml = sock.snd_nxt;
+        // Linux: tcp_connect_init().
+        let space = crate::output::win_from_space(i64::from(sock.rcvbuf_cap)) as u32;
+        let window_clamp = if f.opts.rcvbuf_locked { space } else { 0 };
+        let (rcv_wnd, clamp, wscale) = select_initial_window(
+            space,
+            sock.advmss,
+            window_clamp,
+            sys.tcp_window_scaling != 0,
+            sys.tcp_rmem[2],
+            sys.rmem_max,
+        );
+        sock.rcv_wnd = rcv_wnd;
+        sock.rcv_ssthresh = rcv_wnd;
+        sock.window_clamp = clamp;
+        sock.rx_opt.rcv_wscale = wscale;
+        sock.rx_opt.mss_clamp = sock.advmss as u16;
+        sock.state = TcpState::SynSent;
+        let c = self.conns.insert(sock);
+        self.tuples.insert((local, addr), ConnRef::Conn(c));
+        *self.ports.entry(port).or_insert(0) += 1;
+        self.fds.insert(fd, FdKind::Conn(c));
+        let (mut ctx, conns) = self.ctx(now);
+        let Some(sock) = conns.get_mut(c) else { return Err(Errno::EBADF) };
+        ctx.out.event(
+            Some(fd),
+            crate::api::Event::StateChanged { from: TcpState::Close, to: TcpState::SynSent },
+        );
+        // Linux: tcp_connect() — queue the SYN, arm the RTO, start retrans_stamp.
+        let iss = sock.iss;
+        sock.transmit(&mut ctx, iss, TcpFlags::SYN, 0);
+        sock.rtx.push_back(TxSeg {
+            seq: iss,
+            end_seq: iss.wrapping_add(1),
+            syn: true,
+            fin: false,
+            psh: false,
+            sent_at: now,
+            ever_retrans: false,
+            sacked: false,
+            lost: false,
+            retrans: false,
+        });
+        sock.packets_out = 1;
+        sock.retrans_stamp = Some(now);
+        let rto = sock.icsk_rto;
+        sock.reset_xmit_timer(&ctx, XmitTimer::Retrans, rto);
+        self.sync_conn_timers(c);
+        Err(Errno::EINPROGRESS)
+    }
+
+    fn conn_of(&self, fd: Fd) -> Result<usize, Errno> {
+        match self.fds.get(&fd) {
+            Some(FdKind::Conn(c)) => Ok(*c),
+            Some(_) => Err(Errno::ENOTCONN),
+            None => Err(Errno::EBADF),
+        }
+    }
+
+    /// `send()`/`write()`: queues what fits in the send buffer; `Err(EAGAIN)` when full.
+    pub fn send(&mut self, now: Instant, fd: Fd, data: &[u8]) -> Result<usize, Errno> {
+        let c = match self.fds.get(&fd) {
+            Some(FdKind::Conn(c)) => *c,
+            Some(FdKind::Fresh(_) | FdKind::Listener(_)) => return Err(Errno::EPIPE),
+            None => return Err(Errno::EBADF),
+        };
+        let (mut ctx, conns) = self.ctx(now);
+        let sock = conns.get_mut(c).ok_or(Errno::EBADF)?;
+        if let Some(e) = sock.sk_err.take() {
+            sock.err_reported = true;
+            return Err(e);
+        }
+        if sock.snd_shutdown || sock.state == TcpState::Close {
+            return Err(Errno::EPIPE);
+        }
+        if matches!(sock.state, TcpState::SynSent | TcpState::SynRecv) {
+            return Err(Errno::EAGAIN);
+        }
+        let cap = sock.sndbuf_limit(&ctx) as usize;
+        let room = cap.saturating_sub(sock.sndbuf.len());
+        if room == 0 {
+            return Err(Errno::EAGAIN);
+        }
+        let n = room.min(data.len());
+        if n == 0 {
+            return Ok(0);
+        }
+        sock.sndbuf.extend(&data[..n]);
+        sock.write_seq = sock.write_seq.wrapping_add(n as u32);
+        let ws = sock.write_seq;
+        sock.push_marks.push_back(ws);
+        sock.write_xmit(&mut ctx, true);
+        self.sync_conn_timers(c);
+        Ok(n)
+    }
+
+    /// `recv()`/`read()`: `Ok(0)` is end of stream; `Err(EAGAIN)` means nothing yet.
+    pub fn recv(&mut self, now: Instant, fd: Fd, buf: &mut [u8]) -> Result<usize, Errno> {
+        let c = match self.fds.get(&fd) {
+            Some(FdKind::Conn(c)) => *c,
+            Some(_) => return Err(Errno::ENOTCONN),
+            None => return Err(Errno::EBADF),
+        };
+        let (mut ctx, conns) = self.ctx(now);
+        let sock = conns.get_mut(c).ok_or(Errno::EBADF)?;
+        if !sock.rcvbuf.is_empty() {
+            let n = buf.len().min(sock.rcvbuf.len());
+            for (dst, src) in buf.iter_mut().zip(sock.rcvbuf.drain(..n)) {
+                *dst = src;
+            }
+            sock.copied_seq = sock.copied_seq.wrapping_add(n as u32);
+            sock.cleanup_rbuf(&mut ctx, n);
+            self.sync_conn_timers(c);
+            return Ok(n);
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if let Some(e) = sock.sk_err.take() {
+            sock.err_reported = true;
+            return Err(e);
+        }
+        if sock.rcv_shutdown || sock.fin_received || sock.state == TcpState::Close {
+            return Ok(0);
+        }
+        if sock.state == TcpState::SynSent {
+            return Err(Errno::EAGAIN);
+        }
+        Err(Errno::EAGAIN)
+    }
+
+    /// `shutdown()`.
+    pub fn shutdown(&mut self, now: Instant, fd: Fd, how: Shutdown) -> Result<(), Errno> {
+        let c = self.conn_of(fd)?;
+        let (mut ctx, conns) = self.ctx(now);
+        let sock = conns.get_mut(c).ok_or(Errno::EBADF)?;
+        if matches!(sock.state, TcpState::Close) {
+            return Err(Errno::ENOTCONN);
+        }
+        if matches!(how, Shutdown::Read | Shutdown::Both) {
+            sock.rcv_shutdown = true;
+        }
+        let mut disp = Disposition::Keep;
+        if matches!(how, Shutdown::Write | Shutdown::Both) && !sock.snd_shutdown {
+            sock.snd_shutdown = true;
+            disp = close_state_and_fin(sock, &mut ctx);
+        }
+        self.finish(now, c, disp);
+        Ok(())
+    }
+
+    /// `close()`. The connection lives on as an orphan until its protocol ends.
+    pub fn close(&mut self, now: Instant, fd: Fd) -> Result<(), Errno> {
+        let kind = self.fds.remove(&fd).ok_or(Errno::EBADF)?;
+        match kind {
+            FdKind::Fresh(_) => Ok(()),
+            FdKind::Listener(l) => {
+                self.close_listener(now, l);
+                Ok(())
+            }
+            FdKind::Conn(c) => {
+                let (mut ctx, conns) = self.ctx(now);
+                let Some(sock) = conns.get_mut(c) else { return Ok(()) };
+                sock.fd = None;
+                let disp = tcp_close(sock, &mut ctx);
+                self.finish(now, c, disp);
+                Ok(())
+            }
+        }
+    }
+
+    /// Linux: inet_csk_listen_stop() — children not yet accepted are reset, embryos dropped.
+    fn close_listener(&mut self, now: Instant, l: usize) {
+        let Some(lst) = self.listeners.remove(l) else { return };
+        if let Some(v) = self.listen_map.get_mut(&lst.local.port()) {
+            v.retain(|(_, x)| *x != l);
+            if v.is_empty() {
+                self.listen_map.remove(&lst.local.port());
+            }
+        }
+        let reqs: Vec<usize> =
+            self.reqs.iter().filter(|(_, r)| r.listener == l).map(|(i, _)| i).collect();
+        for r in reqs {
+            self.drop_req(r);
+        }
+        for c in lst.accept_queue {
+            let (mut ctx, conns) = self.ctx(now);
+            let Some(sock) = conns.get_mut(c) else { continue };
+            sock.listener = None;
+            if matches!(sock.state, TcpState::Established | TcpState::CloseWait | TcpState::SynRecv) {
+                sock.send_active_reset(&mut ctx);
+            }
+            let disp = sock.done(&mut ctx);
+            self.finish(now, c, disp);
+        }
+    }
+
+    /// `setsockopt()` with Linux's validation.
+    pub fn setsockopt(&mut self, now: Instant, fd: Fd, opt: SockOpt) -> Result<(), Errno> {
+        let rmem_max = self.config.sysctls.rmem_max;
+        let wmem_max = self.config.sysctls.wmem_max;
+        let hz = self.config.hz;
+        let (opts, bufs): (&mut SockOpts, Option<(&mut Option<u32>, &mut Option<u32>)>) =
+            match self.fds.get_mut(&fd) {
+                None => return Err(Errno::EBADF),
+                Some(FdKind::Fresh(f)) => (&mut f.opts, Some((&mut f.sndbuf, &mut f.rcvbuf))),
+                Some(FdKind::Listener(l)) => {
+                    let l = *l;
+                    let lst = self.listeners.get_mut(l).ok_or(Errno::EBADF)?;
+                    (&mut lst.opts, None)
+                }
+                Some(FdKind::Conn(c)) => {
+                    let c = *c;
+                    let (mut ctx, conns) = self.ctx(now);
+                    let sock = conns.get_mut(c).ok_or(Errno::EBADF)?;
+                    let r = set_conn_opt(sock, &mut ctx, opt, rmem_max, wmem_max);
+                    self.sync_conn_timers(c);
+                    return r;
+                }
+            };
+        let _ = hz;
+        apply_opt(opts, opt)?;
+        if let Some((snd, rcv)) = bufs {
+            match opt {
+                SockOpt::SndBuf(v) => *snd = Some((v.min(wmem_max) * 2).max(SOCK_MIN_SNDBUF)),
+                SockOpt::RcvBuf(v) => *rcv = Some((v.min(rmem_max) * 2).max(SOCK_MIN_RCVBUF)),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// `getsockopt()`.
+    pub fn getsockopt(&mut self, fd: Fd, name: SockOptName) -> Result<SockOpt, Errno> {
+        let sys = &self.config.sysctls;
+        let (opts, sndbuf, rcvbuf, sock) = match self.fds.get(&fd) {
+            None => return Err(Errno::EBADF),
+            Some(FdKind::Fresh(f)) => (
+                f.opts,
+                f.sndbuf.unwrap_or(sys.tcp_wmem[1]),
+                f.rcvbuf.unwrap_or(sys.tcp_rmem[1]),
+                None,
+            ),
+            Some(FdKind::Listener(l)) => {
+                let lst = self.listeners.get(*l).ok_or(Errno::EBADF)?;
+                (lst.opts, sys.tcp_wmem[1], sys.tcp_rmem[1], None)
+            }
+            Some(FdKind::Conn(c)) => {
+                let s = self.conns.get(*c).ok_or(Errno::EBADF)?;
+                (s.opts, s.sndbuf_cap, s.rcvbuf_cap, Some(*c))
+            }
+        };
+        Ok(match name {
+            SockOptName::Linger => SockOpt::Linger(opts.linger),
+            SockOptName::KeepAlive => SockOpt::KeepAlive(opts.keepalive),
+            SockOptName::RcvBuf => SockOpt::RcvBuf(rcvbuf),
+            SockOptName::SndBuf => SockOpt::SndBuf(sndbuf),
+            SockOptName::ReuseAddr => SockOpt::ReuseAddr(opts.reuseaddr),
+            SockOptName::NoDelay => SockOpt::NoDelay(opts.nodelay),
+            SockOptName::KeepIdle => SockOpt::KeepIdle(opts.keepidle.unwrap_or(sys.tcp_keepalive_time)),
+            SockOptName::KeepIntvl => {
+                SockOpt::KeepIntvl(opts.keepintvl.unwrap_or(sys.tcp_keepalive_intvl))
+            }
+            SockOptName::KeepCnt => {
+                SockOpt::KeepCnt(opts.keepcnt.unwrap_or(u32::from(sys.tcp_keepalive_probes)))
+            }
+            SockOptName::UserTimeout => SockOpt::UserTimeout(opts.user_timeout_ms),
+            SockOptName::Linger2 => SockOpt::Linger2(if opts.linger2 == 0 {
+                sys.tcp_fin_timeout as i32
+            } else {
+                opts.linger2
+            }),
+            SockOptName::SynCnt => SockOpt::SynCnt(u32::from(if opts.syncnt == 0 {
+                sys.tcp_syn_retries
+            } else {
+                opts.syncnt
+            })),
+            SockOptName::QuickAck => {
+                let pp = sock
+                    .and_then(|c| self.conns.get(c))
+                    .is_some_and(|s| s.in_pingpong(sys.tcp_pingpong_thresh));
+                SockOpt::QuickAck(u32::from(!pp))
+            }
+            SockOptName::MaxSeg => SockOpt::MaxSeg(match sock.and_then(|c| self.conns.get(c)) {
+                Some(s) if s.state != TcpState::Close && s.state != TcpState::SynSent => s.mss_cache,
+                _ => if opts.user_mss != 0 { u32::from(opts.user_mss) } else { 536 },
+            }),
+            SockOptName::Error => {
+                let err = sock
+                    .and_then(|c| self.conns.get_mut(c))
+                    .and_then(|s| s.sk_err.take())
+                    .map_or(0, |e| e as i32);
+                SockOpt::Error(err)
+            }
+        })
+    }
+}
+
+/// Validates and stores an option in a socket's option block.
+fn apply_opt(opts: &mut SockOpts, opt: SockOpt) -> Result<(), Errno> {
+    match opt {
+        SockOpt::Linger(v) => opts.linger = v,
+        SockOpt::KeepAlive(v) => opts.keepalive = v,
+        SockOpt::RcvBuf(_) => opts.rcvbuf_locked = true,
+        SockOpt::SndBuf(_) => opts.sndbuf_locked = true,
+        SockOpt::ReuseAddr(v) => opts.reuseaddr = v,
+        SockOpt::NoDelay(v) => opts.nodelay = v,
+        SockOpt::KeepIdle(v) => {
+            if !(1..=MAX_TCP_KEEPIDLE).contains(&v) {
+                return Err(Errno::EINVAL);
+            }
+            opts.keepidle = Some(v);
+        }
+        SockOpt::KeepIntvl(v) => {
+            if !(1..=MAX_TCP_KEEPINTVL).contains(&v) {
+                return Err(Errno::EINVAL);
+            }
+            opts.keepintvl = Some(v);
+        }
+        SockOpt::KeepCnt(v) => {
+            if !(1..=MAX_TCP_KEEPCNT).contains(&v) {
+                return Err(Errno::EINVAL);
+            }
+            opts.keepcnt = Some(v);
+        }
+        SockOpt::UserTimeout(v) => {
+            if v > i32::MAX as u32 {
+                return Err(Errno::EINVAL);
+            }
+            opts.user_timeout_ms = v;
+        }
+        SockOpt::Linger2(v) => {
+            // Linux: negative means abort at close; above TCP_FIN_TIMEOUT_MAX it is clamped.
+            opts.linger2 = if v < 0 { -1 } else { v.min(120) };
+        }
+        SockOpt::SynCnt(v) => {
+            if !(1..=MAX_TCP_SYNCNT).contains(&v) {
+                return Err(Errno::EINVAL);
+            }
+            opts.syncnt = v as u8;
+        }
+        SockOpt::QuickAck(_) => {}
+        SockOpt::MaxSeg(v) => {
+            if v != 0 && !(88..=32767).contains(&v) {
+                return Err(Errno::EINVAL);
+            }
+            opts.user_mss = v as u16;
+        }
+        SockOpt::Error(_) => return Err(Errno::ENOPROTOOPT),
+    }
+    Ok(())
+}
+
+/// setsockopt on a connected socket: store, then apply what takes effect at once.
+fn set_conn_opt(
+    sock: &mut crate::socket::Sock,
+    ctx: &mut Ctx<'_>,
+    opt: SockOpt,
+    rmem_max: u32,
+    wmem_max: u32,
+) -> Result<(), Errno> {
+    apply_opt(&mut sock.opts, opt)?;
+    let live = !matches!(sock.state, TcpState::Close | TcpState::Listen);
+    match opt {
+        SockOpt::KeepAlive(on) => {
+            if on && live {
+                let when = sock.keepalive_time(ctx);
+                sock.reset_keepalive(ctx, when);
+            } else if !on && !(sock.state == TcpState::FinWait2 && sock.is_orphan()) {
+                sock.slots[crate::socket::Slot::Sk as usize] = None;
+            }
+        }
+        SockOpt::KeepIdle(_) if sock.opts.keepalive && live => {
+            // Linux: tcp_sock_set_keepidle_locked() re-arms for what is left of the idle time.
+            let idle = sock.keepalive_time(ctx);
+            let last = sock.stats.last_ack_recv.max(sock.stats.last_data_recv);
+            let elapsed = ctx.jiffies().saturating_sub(ctx.hz.jiffies_at(last));
+            sock.reset_keepalive(ctx, idle.saturating_sub(elapsed));
+        }
+        SockOpt::NoDelay(true) => {
+            sock.write_xmit(ctx, true);
+        }
+        SockOpt::QuickAck(v) => {
+            let thresh = ctx.sys.tcp_pingpong_thresh;
+            if v == 0 {
+                sock.ack.pingpong = thresh;
+            } else {
+                sock.ack.pingpong = 0;
+                if matches!(sock.state, TcpState::Established | TcpState::CloseWait)
+                    && sock.ack_scheduled()
+                {
+                    sock.send_ack(ctx);
+                }
+                if v & 1 == 0 {
+                    sock.ack.pingpong = thresh;
+                }
+            }
+        }
+        SockOpt::SndBuf(v) => sock.sndbuf_cap = (v.min(wmem_max) * 2).max(SOCK_MIN_SNDBUF),
+        SockOpt::RcvBuf(v) => sock.rcvbuf_cap = (v.min(rmem_max) * 2).max(SOCK_MIN_RCVBUF),
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Linux: tcp_close_state() and tcp_send_fin() — the next state when our side closes.
+fn close_state_and_fin(sock: &mut crate::socket::Sock, ctx: &mut Ctx<'_>) -> Disposition {
+    let (next, fin) = match sock.state {
+        TcpState::Established | TcpState::SynRecv => (TcpState::FinWait1, true),
+        TcpState::CloseWait => (TcpState::LastAck, true),
+        TcpState::SynSent | TcpState::TimeWait | TcpState::Close | TcpState::Listen => {
+            (TcpState::Close, false)
+        }
+        s => (s, false),
+    };
+    if next == TcpState::Close {
+        return sock.done(ctx);
+    }
+    sock.set_state(ctx, next);
+    if fin {
+        sock.send_fin(ctx);
+    }
+    Disposition::Keep
+}
+
+/// Linux: __tcp_close().
+fn tcp_close(sock: &mut crate::socket::Sock, ctx: &mut Ctx<'_>) -> Disposition {
+    sock.rcv_shutdown = true;
+    sock.snd_shutdown = true;
+    if sock.state == TcpState::Close {
+        return Disposition::Done;
+    }
+    let unread = !sock.rcvbuf.is_empty() || !sock.ofo.is_empty();
+    if unread {
+        // RFC 2525 §2.17: closing with unread data resets the connection.
+        sock.set_state(ctx, TcpState::Close);
+        sock.send_active_reset(ctx);
+        return sock.done(ctx);
+    } else if sock.opts.linger == Some(0) {
+        // Linux: tcp_disconnect() — abort with RST where the peer has a connection.
+        if matches!(
+            sock.state,
+            TcpState::Established
+                | TcpState::CloseWait
+                | TcpState::FinWait1
+                | TcpState::FinWait2
+                | TcpState::SynRecv
+        ) || (sock.snd_nxt != sock.write_seq
+            && matches!(sock.state, TcpState::Closing | TcpState::LastAck))
+        {
+            sock.send_active_reset(ctx);
+        }
+        return sock.done(ctx);
+    }
+    let disp = close_state_and_fin(sock, ctx);
+    if disp != Disposition::Keep {
+        return disp;
+    }
+    if sock.state == TcpState::FinWait2 {
+        if sock.opts.linger2 < 0 {
+            sock.send_active_reset(ctx);
+            return sock.done(ctx);
+        }
+        let tmo = sock.fin_time(ctx);
+        let twlen = u64::from(ctx.hz.0) * 60;
+        if tmo > twlen {
+            sock.reset_keepalive(ctx, tmo - twlen);
+        } else {
+            return sock.enter_time_wait(ctx, TcpState::FinWait2);
+        }
+    }
+    disp
+}
+
+impl crate::socket::Sock {
+    /// The send buffer's size: SO_SNDBUF when set, else grown with the congestion window as
+    /// Linux's tcp_sndbuf_expand() does (two windows' worth), up to tcp_wmem[2].
+    pub fn sndbuf_limit(&self, ctx: &Ctx<'_>) -> u32 {
+        if self.opts.sndbuf_locked {
+            // Linux counts skb overhead against sk_sndbuf; half of it holds payload.
+            return self.sndbuf_cap / 2;
+        }
+        let per_mss = self.mss_cache.max(1);
+        let cwnd = self.cc.snd_cwnd.max(crate::cc::TCP_INIT_CWND);
+        let want = 2u64 * u64::from(per_mss) * u64::from(cwnd) * 2;
+        (want.max(u64::from(self.sndbuf_cap)) as u32).min(ctx.sys.tcp_wmem[2])
+    }
+}

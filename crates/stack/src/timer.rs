@@ -1,0 +1,337 @@
+//! What each timer slot does when it fires (Linux: net/ipv4/tcp_timer.c).
+//!
+//! The stack keeps one ordered queue of deadlines; a socket keeps the deadline of each of its
+//! three slots in `Sock::slots` and the kind of the transmit slot in `Sock::xmit_kind`.
+
+use tcplab_wire::TcpFlags;
+
+use crate::api::{Event, TcpState};
+use crate::cc::{CaEvent, CaState};
+use crate::ctx::Ctx;
+use crate::errno::Errno;
+use crate::output::ato_min;
+use crate::rtt::tcp_model_timeout;
+use crate::socket::{ICSK_ACK_TIMER, Slot, Sock, XmitTimer};
+use crate::time::Jiffies;
+
+/// What the stack must do with a socket after a timer or an input ran.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Disposition {
+    Keep,
+    /// The socket reached CLOSE: free it (and its descriptor's state if orphaned).
+    Done,
+    /// An orphan reached TIME_WAIT or FIN_WAIT2's short half: replace it with a time-wait
+    /// record with this substate and lifetime.
+    TimeWait { substate: TcpState, timeout: Jiffies },
+}
+
+impl Sock {
+    /// Moves to `to` and tells the application.
+    pub fn set_state(&mut self, ctx: &mut Ctx<'_>, to: TcpState) {
+        let from = self.state;
+        if from == to {
+            return;
+        }
+        self.state = to;
+        ctx.out.event(self.fd, Event::StateChanged { from, to });
+    }
+
+    /// Linux: tcp_done() — CLOSE, timers stopped, queues purged; no RST is sent here.
+    pub fn done(&mut self, ctx: &mut Ctx<'_>) -> Disposition {
+        self.set_state(ctx, TcpState::Close);
+        self.slots = [None; 3];
+        self.xmit_kind = None;
+        self.rcv_shutdown = true;
+        self.snd_shutdown = true;
+        self.rtx.clear();
+        self.packets_out = 0;
+        ctx.out.event(self.fd, Event::Readable);
+        Disposition::Done
+    }
+
+    /// Linux: tcp_done_with_error() / tcp_write_err().
+    pub fn done_with_error(&mut self, ctx: &mut Ctx<'_>, err: Errno) -> Disposition {
+        self.sk_err = Some(err);
+        ctx.out.event(self.fd, Event::Error(err));
+        self.done(ctx)
+    }
+
+    /// Runs whatever slot is due at `ctx.now`.
+    pub fn on_timer(&mut self, ctx: &mut Ctx<'_>, slot: Slot) -> Disposition {
+        self.slots[slot as usize] = None;
+        match slot {
+            Slot::Xmit => {
+                let kind = self.xmit_kind.take();
+                match kind {
+                    Some(XmitTimer::Retrans) => self.retransmit_timer(ctx),
+                    Some(XmitTimer::Probe0) => self.probe_timer(ctx),
+                    Some(XmitTimer::LossProbe | XmitTimer::ReoTimeout) => {
+                        self.rearm_rto(ctx);
+                        Disposition::Keep
+                    }
+                    None => Disposition::Keep,
+                }
+            }
+            Slot::DelAck => {
+                self.delack_timer(ctx);
+                Disposition::Keep
+            }
+            Slot::Sk => self.keepalive_timer(ctx),
+        }
+    }
+
+    /// Linux: tcp_rto_max().
+    pub fn rto_max(&self, ctx: &Ctx<'_>) -> Jiffies {
+        ctx.hz.msecs_to_jiffies(u64::from(ctx.sys.tcp_rto_max_ms))
+    }
+
+    /// Linux: retransmits_timed_out().
+    fn retransmits_timed_out(&self, ctx: &Ctx<'_>, boundary: u32, user_timeout_ms: u32) -> bool {
+        if self.icsk_retransmits == 0 {
+            return false;
+        }
+        let Some(start) = self.retrans_stamp else { return false };
+        let timeout_ms = if user_timeout_ms == 0 {
+            let rto_base_ms = if matches!(self.state, TcpState::SynSent | TcpState::SynRecv) {
+                1000 // tcp_timeout_init()
+            } else {
+                200 // TCP_RTO_MIN
+            };
+            tcp_model_timeout(boundary, rto_base_ms, u64::from(ctx.sys.tcp_rto_max_ms))
+        } else {
+            u64::from(user_timeout_ms)
+        };
+        // The TCP timestamp clock counts milliseconds.
+        let elapsed_ms = ctx.ts_ms().wrapping_sub(start.as_millis() as u32);
+        (elapsed_ms.wrapping_sub(timeout_ms as u32) as i32) >= 0
+    }
+
+    /// Linux: tcp_orphan_retries().
+    fn orphan_retries(&self, ctx: &Ctx<'_>, alive: bool) -> u32 {
+        let retries = u32::from(ctx.sys.tcp_orphan_retries);
+        if retries == 0 && alive { 8 } else { retries }
+    }
+
+    /// Linux: tcp_write_timeout(). Returns true when the connection was given up.
+    fn write_timeout(&mut self, ctx: &mut Ctx<'_>) -> bool {
+        let mut expired = false;
+        let retry_until;
+        if matches!(self.state, TcpState::SynSent | TcpState::SynRecv) {
+            let syn_retries =
+                if self.opts.syncnt != 0 { self.opts.syncnt } else { ctx.sys.tcp_syn_retries };
+            retry_until = u32::from(syn_retries);
+            let mut max_retransmits = retry_until;
+            if self.state == TcpState::SynSent {
+                max_retransmits += u32::from(ctx.sys.tcp_syn_linear_timeouts);
+            }
+            expired = self.icsk_retransmits >= max_retransmits;
+        } else {
+            let mut until = u32::from(ctx.sys.tcp_retries2);
+            if self.is_orphan() {
+                let alive = self.icsk_rto < self.rto_max(ctx);
+                until = self.orphan_retries(ctx, alive);
+                // tcp_out_of_resources(): the orphan-count check belongs to the orphan work.
+            }
+            retry_until = until;
+        }
+        if !expired {
+            expired = self.retransmits_timed_out(ctx, retry_until, self.opts.user_timeout_ms);
+        }
+        if expired {
+            let err = Errno::ETIMEDOUT;
+            self.done_with_error(ctx, err);
+        }
+        expired
+    }
+
+    /// Linux: tcp_enter_loss().
+    pub fn enter_loss(&mut self, ctx: &mut Ctx<'_>) {
+        // tcp_timeout_mark_lost(): everything not SACKed is lost, and no retransmission counts.
+        for seg in self.rtx.iter_mut() {
+            if seg.sacked {
+                continue;
+            }
+            if seg.retrans {
+                seg.retrans = false;
+            }
+            seg.lost = true;
+        }
+        self.retrans_out = 0;
+        self.lost_out = self.rtx.iter().filter(|s| s.lost && !s.sacked).count() as u32;
+        let first_in_window = matches!(self.ca_state, CaState::Open | CaState::Disorder)
+            || !crate::seq::after(self.high_seq, self.snd_una)
+            || (self.ca_state == CaState::Loss && self.icsk_retransmits == 0);
+        if first_in_window {
+            self.prior_cwnd = self.cc.snd_cwnd;
+            self.cc.snd_ssthresh = self.ca.ssthresh(&self.cc);
+            self.ca.cwnd_event(&self.cc, CaEvent::Loss, ctx.now);
+        }
+        self.cc.snd_cwnd = self.packets_in_flight() + 1;
+        self.cc.snd_cwnd_cnt = 0;
+        self.set_ca_state(CaState::Loss, ctx.now);
+        self.high_seq = self.snd_nxt;
+        self.dupacks = 0;
+    }
+
+    pub fn set_ca_state(&mut self, st: CaState, now: crate::time::Instant) {
+        if self.ca_state != st {
+            self.ca.set_state(&self.cc, st, now);
+            self.ca_state = st;
+        }
+    }
+
+    /// Linux: tcp_retransmit_timer().
+    fn retransmit_timer(&mut self, ctx: &mut Ctx<'_>) -> Disposition {
+        if self.packets_out == 0 || self.rtx.is_empty() {
+            return Disposition::Keep;
+        }
+        if self.write_timeout(ctx) {
+            return Disposition::Done;
+        }
+        self.enter_loss(ctx);
+        // Linux: tcp_update_rto_stats().
+        self.icsk_retransmits += 1;
+        self.total_rto += 1;
+        self.retransmit(ctx, 0);
+        // Linux: out_reset_timer.
+        let linear_syn = self.state == TcpState::SynSent
+            && self.total_rto <= u32::from(ctx.sys.tcp_syn_linear_timeouts);
+        if !linear_syn {
+            self.icsk_backoff += 1;
+            self.icsk_rto = (self.icsk_rto << 1).min(self.rto_max(ctx));
+        }
+        let when = self.clamp_rto_to_user_timeout(ctx);
+        self.reset_xmit_timer(ctx, XmitTimer::Retrans, when);
+        Disposition::Keep
+    }
+
+    /// Linux: tcp_probe_timer() — sends a zero-window probe and backs off. The give-up rules
+    /// (retries2 as a count, orphans, TCP_USER_TIMEOUT) are applied as Linux does.
+    fn probe_timer(&mut self, ctx: &mut Ctx<'_>) -> Disposition {
+        if self.packets_out > 0 || !self.has_unsent() {
+            self.icsk_probes_out = 0;
+            return Disposition::Keep;
+        }
+        let max_probes = u32::from(ctx.sys.tcp_retries2);
+        if self.icsk_probes_out >= max_probes {
+            return self.done_with_error(ctx, Errno::ETIMEDOUT);
+        }
+        self.send_window_probe(ctx);
+        self.icsk_probes_out += 1;
+        self.icsk_backoff += 1;
+        let when = self.probe0_base(ctx);
+        self.reset_xmit_timer(ctx, XmitTimer::Probe0, when);
+        Disposition::Keep
+    }
+
+    /// Linux: tcp_xmit_probe_skb() — a segment at SND.UNA−1 with no data, which the peer must
+    /// answer with an ACK carrying its window.
+    pub fn send_window_probe(&mut self, ctx: &mut Ctx<'_>) {
+        let seq = self.snd_una.wrapping_sub(1);
+        self.transmit(ctx, seq, TcpFlags::ACK, 0);
+    }
+
+    /// Linux: tcp_delack_timer_handler().
+    fn delack_timer(&mut self, ctx: &mut Ctx<'_>) {
+        if matches!(self.state, TcpState::Close | TcpState::Listen) {
+            return;
+        }
+        if self.ack.pending & ICSK_ACK_TIMER == 0 {
+            return;
+        }
+        if self.ack_scheduled() {
+            let thresh = ctx.sys.tcp_pingpong_thresh;
+            if !self.in_pingpong(thresh) {
+                // Delayed ACK missed: inflate ATO, capped at the RTO and at 200 ms.
+                let cap = self.icsk_rto.min(ctx.hz.div(5));
+                self.ack.ato = (self.ack.ato << 1).min(cap);
+            } else {
+                self.ack.pingpong = 0;
+                self.ack.ato = ato_min(ctx.hz);
+            }
+            self.send_ack(ctx);
+        }
+    }
+
+    /// Linux: tcp_keepalive_timer() for a full socket: keepalive probes, and the long half of
+    /// an orphaned FIN_WAIT2.
+    fn keepalive_timer(&mut self, ctx: &mut Ctx<'_>) -> Disposition {
+        if self.state == TcpState::FinWait2 && self.is_orphan() {
+            let fin_time = self.fin_time(ctx);
+            let twlen = ctx.hz.0 as u64 * 60;
+            if fin_time > twlen {
+                return Disposition::TimeWait {
+                    substate: TcpState::FinWait2,
+                    timeout: fin_time - twlen,
+                };
+            }
+            self.send_active_reset(ctx);
+            return self.done(ctx);
+        }
+        if !self.opts.keepalive || matches!(self.state, TcpState::Close | TcpState::SynSent) {
+            return Disposition::Keep;
+        }
+        let keepidle = self.keepalive_time(ctx);
+        let intvl = self.keepalive_intvl(ctx);
+        let probes = self.opts.keepcnt.unwrap_or(u32::from(ctx.sys.tcp_keepalive_probes));
+        // Linux: only probe when nothing is in flight and nothing waits to be sent.
+        if self.packets_out > 0 || self.has_unsent() {
+            self.reset_keepalive(ctx, keepidle);
+            return Disposition::Keep;
+        }
+        let elapsed = self.keepalive_time_elapsed(ctx);
+        if elapsed >= keepidle {
+            let user_timeout = self.opts.user_timeout_ms;
+            let give_up = if user_timeout != 0 {
+                elapsed >= ctx.hz.msecs_to_jiffies(u64::from(user_timeout))
+                    && self.icsk_probes_out > 0
+            } else {
+                self.icsk_probes_out >= probes
+            };
+            if give_up {
+                self.send_active_reset(ctx);
+                return self.done_with_error(ctx, Errno::ETIMEDOUT);
+            }
+            self.send_window_probe(ctx);
+            self.icsk_probes_out += 1;
+            self.reset_keepalive(ctx, intvl);
+        } else {
+            self.reset_keepalive(ctx, keepidle - elapsed);
+        }
+        Disposition::Keep
+    }
+
+    /// Linux: keepalive_time_when().
+    pub fn keepalive_time(&self, ctx: &Ctx<'_>) -> Jiffies {
+        let secs = self.opts.keepidle.unwrap_or(ctx.sys.tcp_keepalive_time);
+        u64::from(secs) * u64::from(ctx.hz.0)
+    }
+
+    /// Linux: keepalive_intvl_when().
+    pub fn keepalive_intvl(&self, ctx: &Ctx<'_>) -> Jiffies {
+        let secs = self.opts.keepintvl.unwrap_or(ctx.sys.tcp_keepalive_intvl);
+        u64::from(secs) * u64::from(ctx.hz.0)
+    }
+
+    /// Linux: keepalive_time_elapsed() — idle time since the last segment received.
+    fn keepalive_time_elapsed(&self, ctx: &Ctx<'_>) -> Jiffies {
+        let last = self.stats.last_ack_recv.max(self.stats.last_data_recv);
+        ctx.hz.jiffies_at(ctx.now).saturating_sub(ctx.hz.jiffies_at(last))
+    }
+
+    /// Linux: tcp_reset_keepalive_timer().
+    pub fn reset_keepalive(&mut self, ctx: &Ctx<'_>, when: Jiffies) {
+        self.slots[Slot::Sk as usize] = Some(ctx.deadline(when));
+    }
+
+    /// Linux: tcp_fin_time() — the orphaned FIN_WAIT2 lifetime, at least 3.5·RTO.
+    pub fn fin_time(&self, ctx: &Ctx<'_>) -> Jiffies {
+        let fin_timeout = if self.opts.linger2 > 0 {
+            u64::from(self.opts.linger2.unsigned_abs()) * u64::from(ctx.hz.0)
+        } else {
+            u64::from(ctx.sys.tcp_fin_timeout) * u64::from(ctx.hz.0)
+        };
+        let rto = self.icsk_rto;
+        fin_timeout.max((rto << 2) - (rto >> 1))
+    }
+}

@@ -1,0 +1,172 @@
+//! Time-wait records (Linux: struct inet_timewait_sock / tcp_timewait_sock and
+//! tcp_timewait_state_process() in net/ipv4/tcp_minisocks.c): what is left of a connection in
+//! TIME_WAIT, or of an orphan in FIN_WAIT2 when its timeout is short, far smaller than a full
+//! socket.
+
+use std::net::SocketAddr;
+
+use tcplab_wire::{TcpFlags, TcpOption, TcpRepr};
+
+use crate::api::TcpState;
+use crate::ctx::Ctx;
+use crate::seq::{after, before};
+use crate::time::{Instant, Jiffies};
+
+/// Linux: TCP_TIMEWAIT_LEN in jiffies.
+pub fn timewait_len(hz: crate::time::Hz) -> Jiffies {
+    u64::from(hz.0) * 60
+}
+
+/// A time-wait record.
+#[derive(Debug, Clone)]
+pub struct TwSock {
+    pub local: SocketAddr,
+    pub remote: SocketAddr,
+    /// TIME_WAIT or FIN_WAIT2 (Linux: tw_substate).
+    pub substate: TcpState,
+    pub snd_nxt: u32,
+    pub rcv_nxt: u32,
+    pub rcv_wnd: u32,
+    pub rcv_wscale: u8,
+    pub tstamp_ok: bool,
+    pub ts_recent: u32,
+    pub ts_recent_stamp: Instant,
+    pub ts_offset: u32,
+    pub timer: Instant,
+    pub armed: Option<(Instant, u64)>,
+    pub last_oow_ack_time: Option<Jiffies>,
+}
+
+/// What the stack does with a segment that hit a time-wait record (Linux: enum tcp_tw_status).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum TwStatus {
+    /// Consumed (possibly after re-arming the timer or answering with an ACK).
+    Success,
+    /// Answer with a reset built from the segment.
+    Rst,
+    /// The record is gone (assassinated by a RST, RFC 1337).
+    Kill,
+    /// A new SYN may reuse the 4-tuple: hand it to the listener with this ISN.
+    Syn(u32),
+}
+
+impl TwSock {
+    /// Linux: tcp_timewait_state_process().
+    pub fn process(&mut self, ctx: &mut Ctx<'_>, seg: &TcpRepr<'_>) -> TwStatus {
+        let flags = seg.flags;
+        let seq = seg.seq;
+        let end_seq = seq.wrapping_add(seg.seg_len());
+        let ts = if self.tstamp_ok { seg.timestamps() } else { None };
+        let paws_reject = match ts {
+            Some((tsval, _)) if !flags.contains(TcpFlags::RST) => {
+                (self.ts_recent.wrapping_sub(tsval) as i32) > 0
+            }
+            _ => false,
+        };
+        if self.substate == TcpState::FinWait2 {
+            let in_window = !before(end_seq, self.rcv_nxt)
+                && !after(seq, self.rcv_nxt.wrapping_add(self.rcv_wnd));
+            if paws_reject || !in_window {
+                self.oow_ack(ctx, seg);
+                return TwStatus::Success;
+            }
+            if flags.contains(TcpFlags::RST) {
+                return TwStatus::Kill;
+            }
+            if flags.contains(TcpFlags::SYN) && !before(seq, self.rcv_nxt) {
+                return TwStatus::Rst;
+            }
+            if !flags.contains(TcpFlags::ACK) || !after(end_seq, self.rcv_nxt) || end_seq == seq {
+                return TwStatus::Success;
+            }
+            // New data after a half-duplex close is reset; a FIN completes the close.
+            if !flags.contains(TcpFlags::FIN) || end_seq != self.rcv_nxt.wrapping_add(1) {
+                return TwStatus::Rst;
+            }
+            self.substate = TcpState::TimeWait;
+            self.rcv_nxt = end_seq;
+            if let Some((tsval, _)) = ts {
+                self.ts_recent = tsval;
+                self.ts_recent_stamp = ctx.now;
+            }
+            self.timer = ctx.deadline(timewait_len(ctx.hz));
+            self.send_ack(ctx);
+            return TwStatus::Success;
+        }
+        // The real TIME_WAIT.
+        if !paws_reject && seq == self.rcv_nxt && (seq == end_seq || flags.contains(TcpFlags::RST)) {
+            if flags.contains(TcpFlags::RST) {
+                if ctx.sys.tcp_rfc1337 == 0 {
+                    return TwStatus::Kill;
+                }
+            } else {
+                self.timer = ctx.deadline(timewait_len(ctx.hz));
+            }
+            if let Some((tsval, _)) = ts {
+                self.ts_recent = tsval;
+                self.ts_recent_stamp = ctx.now;
+            }
+            return TwStatus::Success;
+        }
+        if flags.contains(TcpFlags::SYN)
+            && !flags.intersects(TcpFlags::RST | TcpFlags::ACK)
+            && !paws_reject
+            && (after(seq, self.rcv_nxt)
+                || ts.is_some_and(|(tsval, _)| (self.ts_recent.wrapping_sub(tsval) as i32) < 0))
+        {
+            let mut isn = self.snd_nxt.wrapping_add(65535 + 2);
+            if isn == 0 {
+                isn = 1;
+            }
+            return TwStatus::Syn(isn);
+        }
+        if !flags.contains(TcpFlags::RST) {
+            if paws_reject || flags.contains(TcpFlags::ACK) {
+                self.timer = ctx.deadline(timewait_len(ctx.hz));
+            }
+            self.oow_ack(ctx, seg);
+        }
+        TwStatus::Success
+    }
+
+    /// Linux: tcp_timewait_check_oow_rate_limit() then tcp_v4_timewait_ack().
+    fn oow_ack(&mut self, ctx: &mut Ctx<'_>, seg: &TcpRepr<'_>) {
+        let data_no_syn = seg.seg_len() > 0 && !seg.flags.contains(TcpFlags::SYN);
+        if !data_no_syn {
+            let mut last = self.last_oow_ack_time;
+            let limited = ctx.oow_rate_limited(&mut last);
+            self.last_oow_ack_time = last;
+            if limited {
+                return;
+            }
+        }
+        self.send_ack(ctx);
+    }
+
+    /// Linux: tcp_v4_timewait_ack().
+    pub fn send_ack(&self, ctx: &mut Ctx<'_>) {
+        let mut options = Vec::new();
+        if self.tstamp_ok {
+            options.push(TcpOption::Nop);
+            options.push(TcpOption::Nop);
+            options.push(TcpOption::Timestamps {
+                tsval: ctx.ts_ms().wrapping_add(self.ts_offset),
+                tsecr: self.ts_recent,
+            });
+        }
+        let repr = TcpRepr {
+            src_port: self.local.port(),
+            dst_port: self.remote.port(),
+            seq: self.snd_nxt,
+            ack: self.rcv_nxt,
+            flags: TcpFlags::ACK,
+            window: (self.rcv_wnd >> self.rcv_wscale).min(65535) as u16,
+            checksum: 0,
+            urgent: 0,
+            options,
+            option_padding: Vec::new(),
+            payload: &[],
+        };
+        ctx.out.emit(self.local, self.remote, &repr);
+    }
+}
