@@ -88,12 +88,15 @@ impl Sock {
             return Verdict::keep();
         }
         // RFC 5961 §4: a SYN on a synchronized connection draws a challenge ACK.
-        if flags.contains(TcpFlags::SYN) {
-            if self.state == TcpState::SynRecv && seq == self.irs {
-                // Our SYN-ACK was lost in a simultaneous open: send it again.
-                self.retransmit(ctx, 0);
-                return Verdict::keep();
-            }
+        // Linux lets one SYN through: the peer's SYN-ACK crossing ours in a simultaneous
+        // open, which completes the handshake and is then acknowledged as a duplicate.
+        let crossed_synack = self.state == TcpState::SynRecv
+            && flags.contains(TcpFlags::ACK)
+            && seg.payload.is_empty()
+            && !flags.contains(TcpFlags::FIN)
+            && seq.wrapping_add(1) == self.rcv_nxt
+            && seg.ack == self.snd_nxt;
+        if flags.contains(TcpFlags::SYN) && !crossed_synack {
             self.send_challenge_ack(ctx);
             return Verdict::keep();
         }
@@ -109,8 +112,9 @@ impl Sock {
             self.rx_opt.ts_recent_stamp = ctx.now;
         }
 
-        if self.state == TcpState::SynRecv {
-            // The final ACK of a simultaneous open.
+        let was_synrecv = self.state == TcpState::SynRecv;
+        if was_synrecv {
+            // The handshake's final ACK (a passive open's child, or a simultaneous open).
             if !between(seg.ack, self.snd_una.wrapping_add(1), self.snd_nxt) {
                 return Verdict::reset();
             }
@@ -118,6 +122,12 @@ impl Sock {
             self.snd_wl1 = seq;
             self.set_state(ctx, TcpState::Established);
             self.connected(ctx);
+            if crossed_synack {
+                // tcp_data_queue(): the SYN is old data — ACK at once.
+                self.enter_quickack_mode(ctx, TCP_MAX_QUICKACKS);
+                self.ack.pending |= ICSK_ACK_NOW;
+                self.schedule_ack();
+            }
         }
 
         // Linux: tcp_ack().
@@ -132,6 +142,10 @@ impl Sock {
             return Verdict::keep();
         }
         self.ack(ctx, seg, ts);
+        if was_synrecv {
+            // Linux: tcp_init_transfer() once the SYN-ACK's RTT sample is in.
+            self.init_transfer(ctx);
+        }
 
         // State transitions driven by the ACK of our FIN.
         match prior_state {
@@ -360,10 +374,77 @@ impl Sock {
         self.icsk_retransmits = 0;
         self.retrans_stamp = None;
         self.ack.rcv_mss = self.initial_rcv_mss();
+        self.init_buffer_space(ctx);
         if self.opts.keepalive {
             let when = self.keepalive_time(ctx);
             self.reset_keepalive(ctx, when);
         }
+    }
+
+    /// Linux: tcp_init_buffer_space() — the window clamp follows the receive buffer, and the
+    /// autotuning measurement starts from the initial window.
+    fn init_buffer_space(&mut self, ctx: &Ctx<'_>) {
+        self.rcvq_space =
+            self.rcv_ssthresh.min(self.rcv_wnd).min(crate::cc::TCP_INIT_CWND * self.advmss);
+        self.rcvq_seq = self.copied_seq;
+        self.rcvq_time = ctx.now;
+        let maxwin = self.full_space();
+        if self.window_clamp >= maxwin {
+            self.window_clamp = maxwin;
+            let app_win = u32::from(ctx.sys.tcp_app_win);
+            if app_win != 0 && maxwin > 4 * self.advmss {
+                let reserve = if app_win >= 32 { 0 } else { maxwin >> app_win };
+                self.window_clamp = (maxwin - reserve).max(4 * self.advmss);
+            }
+        }
+        self.rcv_ssthresh = self.rcv_ssthresh.min(self.window_clamp);
+    }
+
+    /// Linux: tcp_rcv_rtt_measure_ts() and tcp_rcv_rtt_update() — the receiver's RTT from
+    /// the timestamps echoed on data, which autotuning needs.
+    fn rcv_rtt_measure_ts(&mut self, ctx: &Ctx<'_>, seg: &TcpRepr<'_>) {
+        let Some((_, tsecr)) = seg.timestamps().filter(|_| self.rx_opt.tstamp_ok) else { return };
+        if tsecr == 0 {
+            return;
+        }
+        let delta_ms = ctx.ts_ms().wrapping_add(self.ts_offset).wrapping_sub(tsecr);
+        if (delta_ms as i32) < 0 || delta_ms > 10_000 {
+            return;
+        }
+        let sample = delta_ms.max(1) * 1000;
+        let m = sample << 3;
+        let old = self.rcv_rtt_us;
+        if old == 0 || m < old {
+            self.rcv_rtt_us = m;
+        } else if self.rcv_nxt == self.copied_seq {
+            self.rcv_rtt_us = old - (old >> 3) + sample;
+        }
+    }
+
+    /// Linux: tcp_rcv_space_adjust() — grow the receive buffer (and the window clamp) to twice
+    /// what the application read in the last RTT, plus room for the sender's growth.
+    pub fn rcv_space_adjust(&mut self, ctx: &Ctx<'_>) {
+        let time_us = (ctx.now - self.rcvq_time).as_micros() as u64;
+        if self.rcv_rtt_us == 0 || time_us < u64::from(self.rcv_rtt_us >> 3) {
+            return;
+        }
+        let copied = self.copied_seq.wrapping_sub(self.rcvq_seq);
+        if copied > self.rcvq_space {
+            if ctx.sys.tcp_moderate_rcvbuf != 0 && !self.opts.rcvbuf_locked && self.rcvq_space > 0 {
+                let mut rcvwin = (u64::from(copied) << 1) + 16 * u64::from(self.advmss);
+                let grow = rcvwin * u64::from(copied - self.rcvq_space) / u64::from(self.rcvq_space);
+                rcvwin += grow << 1;
+                // Linux: tcp_space_from_win() with the default scaling ratio.
+                let rcvbuf = (rcvwin * 2).min(u64::from(ctx.sys.tcp_rmem[2])) as u32;
+                if rcvbuf > self.rcvbuf_cap {
+                    self.rcvbuf_cap = rcvbuf;
+                    self.window_clamp = crate::output::win_from_space(i64::from(rcvbuf)) as u32;
+                }
+            }
+            self.rcvq_space = copied;
+        }
+        self.rcvq_seq = self.copied_seq;
+        self.rcvq_time = ctx.now;
     }
 
     /// Linux: tcp_initialize_rcv_mss().
@@ -422,6 +503,15 @@ impl Sock {
                 } else if rtt_sample.is_none() && !head.sacked {
                     rtt_sample = Some((ctx.now - head.sent_at).as_micros() as i64);
                 }
+            }
+            // Linux: tcp_trim_head() — a partly acknowledged head keeps only its unacked part.
+            if let Some(head) = self.rtx.front_mut()
+                && after(ack, head.seq)
+            {
+                if head.syn {
+                    head.syn = false;
+                }
+                head.seq = ack;
             }
             let acked_bytes = ack.wrapping_sub(prior_snd_una);
             self.stats.bytes_acked += u64::from(acked_bytes);
@@ -668,12 +758,23 @@ impl Sock {
         if data.is_empty() && !fin {
             return None;
         }
+        if self.fin_received {
+            // Nothing follows a FIN: whatever overlaps it is a retransmission (Linux would
+            // queue a segment straddling its FIN; tcplab keeps the stream ended).
+            self.ack.pending |= ICSK_ACK_NOW;
+            self.schedule_ack();
+            return None;
+        }
         // Trim what we already have.
         if before(seq, self.rcv_nxt) {
             let dup = self.rcv_nxt.wrapping_sub(seq) as usize;
             if dup >= data.len() {
                 if !(fin && seq.wrapping_add(data.len() as u32) == self.rcv_nxt) {
-                    // A pure duplicate (Linux: tcp_data_queue() "retransmit" branch): ACK now.
+                    // A pure duplicate (Linux: tcp_data_queue() "retransmit" branch): report
+                    // it with a D-SACK (tcp_dsack_set()) and ACK now.
+                    if !data.is_empty() && self.rx_opt.sack_ok && ctx.sys.tcp_dsack != 0 {
+                        self.dsack = Some((seq, seq.wrapping_add(data.len() as u32)));
+                    }
                     self.enter_quickack_mode(ctx, TCP_MAX_QUICKACKS);
                     self.ack.pending |= ICSK_ACK_NOW;
                     self.schedule_ack();
@@ -681,6 +782,11 @@ impl Sock {
                 }
                 data = &[];
             } else {
+                // Partly old: the old part is a duplicate (Linux: tcp_dsack_set() in the
+                // partial-overlap branch).
+                if self.rx_opt.sack_ok && ctx.sys.tcp_dsack != 0 {
+                    self.dsack = Some((seq, self.rcv_nxt));
+                }
                 data = &data[dup..];
             }
             seq = self.rcv_nxt;
@@ -708,6 +814,7 @@ impl Sock {
                 self.stats.bytes_received += data.len() as u64;
                 self.stats.data_segs_in += 1;
                 self.stats.last_data_recv = ctx.now;
+                self.rcv_rtt_measure_ts(ctx, seg);
                 self.event_data_recv(ctx, data.len() as u32, seg);
             }
             let mut fin_now = fin;

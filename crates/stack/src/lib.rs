@@ -17,6 +17,7 @@ pub mod assembler;
 pub mod cc;
 pub mod ctx;
 pub mod errno;
+pub mod info;
 pub mod input;
 pub mod isn;
 pub mod listen;

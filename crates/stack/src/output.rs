@@ -150,13 +150,14 @@ impl Sock {
             opts.push(TcpOption::Timestamps { tsval: self.tsval(ctx), tsecr: self.rx_opt.ts_recent });
             remaining -= TCPOLEN_TSTAMP_ALIGNED as usize;
         }
-        if self.rx_opt.sack_ok && !self.ofo.is_empty() {
+        if self.rx_opt.sack_ok && (!self.ofo.is_empty() || self.dsack.is_some()) {
             let max = (remaining - 4) / 8;
-            let blocks: Vec<SackBlock> = self
-                .ofo
-                .sack_blocks(max)
+            // RFC 2883: a D-SACK block goes first, then the out-of-order blocks.
+            let dsack = self.dsack.map(|(left, right)| SackBlock { left, right });
+            let blocks: Vec<SackBlock> = dsack
                 .into_iter()
-                .map(|(left, right)| SackBlock { left, right })
+                .chain(self.ofo.sack_blocks(max).into_iter().map(|(left, right)| SackBlock { left, right }))
+                .take(max)
                 .collect();
             if !blocks.is_empty() {
                 opts.push(TcpOption::Nop);
@@ -194,8 +195,11 @@ impl Sock {
         };
         let mut payload = Vec::new();
         if len > 0 {
-            let off = seq.wrapping_sub(self.sndbuf_seq) as usize;
-            payload.extend(self.sndbuf.range(off..off + len as usize));
+            // The queue invariant keeps [seq, seq+len) inside the send buffer; clamp anyway so
+            // that a broken invariant shows up as a short segment, never a panic.
+            let off = (seq.wrapping_sub(self.sndbuf_seq) as usize).min(self.sndbuf.len());
+            let end = (off + len as usize).min(self.sndbuf.len());
+            payload.extend(self.sndbuf.range(off..end));
         }
         if self.state != TcpState::SynSent || synack {
             flags.insert(TcpFlags::ACK);
@@ -247,6 +251,7 @@ impl Sock {
                 self.ack.quick -= pkts;
             }
         }
+        self.dsack = None;
         self.ack.pending &= !(ICSK_ACK_SCHED | ICSK_ACK_TIMER | ICSK_ACK_NOW | ICSK_ACK_PUSHED | ICSK_ACK_PUSHED2);
         self.slots[Slot::DelAck as usize] = None;
     }
@@ -476,7 +481,7 @@ impl Sock {
         if let Some(s) = self.rtx.get_mut(idx) {
             s.sent_at = ctx.now;
             s.ever_retrans = true;
-            if !s.retrans {
+            if !s.retrans && !s.sacked {
                 s.retrans = true;
                 self.retrans_out += 1;
             }

@@ -192,6 +192,15 @@ pub struct Sock {
     pub copied_seq: u32,
     pub rcvbuf: VecDeque<u8>,
     pub rcvbuf_cap: u32,
+    /// Linux: rcvq_space — bytes the application read in the last measured RTT, from
+    /// `rcvq_seq` since `rcvq_time` (receive-buffer autotuning, tcp_rcv_space_adjust()).
+    pub rcvq_space: u32,
+    pub rcvq_seq: u32,
+    pub rcvq_time: Instant,
+    /// Linux: rcv_rtt_est.rtt_us (8 × the receiver's RTT estimate, µs; 0 = none).
+    pub rcv_rtt_us: u32,
+    /// A D-SACK block to report in the next ACK (RFC 2883).
+    pub dsack: Option<(u32, u32)>,
     pub ofo: Assembler,
     /// Sequence number of a FIN that arrived beyond a hole.
     pub ofo_fin_seq: Option<u32>,

@@ -162,7 +162,8 @@ impl Default for Sysctls {
             tcp_dsack: 1,
             tcp_window_scaling: 1,
             tcp_ecn: 2,
-            tcp_rmem: [4096, 131_072, 6_291_456],
+            // Linux 6.18: tcp_rmem[2] is 32 MiB, which makes the window scale 10.
+            tcp_rmem: [4096, 131_072, 33_554_432],
             tcp_wmem: [4096, 16_384, 4_194_304],
             tcp_adv_win_scale: 1,
             tcp_app_win: 31,
@@ -977,7 +978,7 @@ mod tests {
         assert_eq!(get("net.ipv4.tcp_comp_sack_nr"), "44");
         assert_eq!(get("net.ipv4.tcp_invalid_ratelimit"), "500");
         assert_eq!(get("net.ipv4.tcp_challenge_ack_limit"), "2147483647");
-        assert_eq!(get("net.ipv4.tcp_rmem"), "4096\t131072\t6291456");
+        assert_eq!(get("net.ipv4.tcp_rmem"), "4096\t131072\t33554432");
         assert_eq!(get("net.ipv4.ip_local_port_range"), "32768\t60999");
         assert_eq!(get("net.ipv4.tcp_congestion_control"), "cubic");
         assert_eq!(get("net.core.somaxconn"), "4096");

@@ -45,6 +45,9 @@ impl Sock {
         self.snd_shutdown = true;
         self.rtx.clear();
         self.packets_out = 0;
+        self.sacked_out = 0;
+        self.lost_out = 0;
+        self.retrans_out = 0;
         ctx.out.event(self.fd, Event::Readable);
         Disposition::Done
     }
@@ -148,13 +151,10 @@ impl Sock {
     pub fn enter_loss(&mut self, ctx: &mut Ctx<'_>) {
         // tcp_timeout_mark_lost(): everything not SACKed is lost, and no retransmission counts.
         for seg in self.rtx.iter_mut() {
-            if seg.sacked {
-                continue;
+            seg.retrans = false;
+            if !seg.sacked {
+                seg.lost = true;
             }
-            if seg.retrans {
-                seg.retrans = false;
-            }
-            seg.lost = true;
         }
         self.retrans_out = 0;
         self.lost_out = self.rtx.iter().filter(|s| s.lost && !s.sacked).count() as u32;

@@ -1,11 +1,14 @@
 //! Data in both directions, segment by segment, against Linux 6.18's behaviour.
 //!
-//! ACKs of received data leave `win` unchecked: after data arrives, Linux's advertised window
-//! depends on the buffer's truesize accounting (`tcp_grow_window()`, `scaling_ratio`), which
-//! the traces pin only to 1024-byte units (wscale 10), not to the 128-byte units of wscale 7.
+//! Windows are those of the reference traces (wscale 10). After a few small segments the
+//! server still advertises 64 (`delayed_ack__*`); after full-sized segments the value depends
+//! on Linux's truesize accounting (`tcp_grow_window()`, `scaling_ratio`), which no trace pins,
+//! so those ACKs leave `win` unchecked.
 
 use tcplab_stack::{Errno, TcpState};
-use tcplab_testkit::{Harness, active_open, expect_quiet, expect_sent, passive_open, peer_sends, peer_ts};
+use tcplab_testkit::{
+    Harness, active_open, expect_quiet, expect_sent, passive_open, peer_sends, peer_ts,
+};
 
 /// Mirrors `delayed_ack__interval_500ms`: a reading server ACKs each 10-byte segment at once
 /// (quick-ACK mode after the handshake, and gaps longer than the RTO re-enter it).
@@ -17,23 +20,39 @@ fn received_data_is_acked_at_once_in_quickack_mode() {
     peer_sends!(
         h,
         10,
-        &format!("P. 1:11(10) ack 1 win 502 <nop,nop,TS val {} ecr {}>", peer_ts(10), conn.ts(0))
+        &format!(
+            "P. 1:11(10) ack 1 win 63 <nop,nop,TS val {} ecr {}>",
+            peer_ts(10),
+            conn.ts(0)
+        )
     );
     expect_sent!(
         h,
         10,
-        &format!(". 1:1(0) ack 11 <nop,nop,TS val {} ecr {}>", conn.ts(10), peer_ts(10))
+        &format!(
+            ". 1:1(0) ack 11 win 64 <nop,nop,TS val {} ecr {}>",
+            conn.ts(10),
+            peer_ts(10)
+        )
     );
     assert_eq!(h.recv(fd, 1000), Ok(h.peer_data(1, 10)));
     peer_sends!(
         h,
         510,
-        &format!("P. 11:21(10) ack 1 win 502 <nop,nop,TS val {} ecr {}>", peer_ts(510), conn.ts(10))
+        &format!(
+            "P. 11:21(10) ack 1 win 63 <nop,nop,TS val {} ecr {}>",
+            peer_ts(510),
+            conn.ts(10)
+        )
     );
     expect_sent!(
         h,
         510,
-        &format!(". 1:1(0) ack 21 <nop,nop,TS val {} ecr {}>", conn.ts(510), peer_ts(510))
+        &format!(
+            ". 1:1(0) ack 21 win 64 <nop,nop,TS val {} ecr {}>",
+            conn.ts(510),
+            peer_ts(510)
+        )
     );
     assert_eq!(h.recv(fd, 1000), Ok(h.peer_data(11, 10)));
     assert_eq!(h.recv(fd, 1000), Err(Errno::EAGAIN));
@@ -49,21 +68,43 @@ fn full_segments_are_acked_each_in_quickack_mode() {
     peer_sends!(
         h,
         20,
-        &format!(". 1:1449(1448) ack 1 win 502 <nop,nop,TS val {} ecr {ecr}>", peer_ts(20))
+        &format!(
+            ". 1:1449(1448) ack 1 win 63 <nop,nop,TS val {} ecr {ecr}>",
+            peer_ts(20)
+        )
     );
-    expect_sent!(h, 20, &format!(". 1:1(0) ack 1449 <nop,nop,TS val {} ecr {}>", conn.ts(20), peer_ts(20)));
+    expect_sent!(
+        h,
+        20,
+        &format!(
+            ". 1:1(0) ack 1449 <nop,nop,TS val {} ecr {}>",
+            conn.ts(20),
+            peer_ts(20)
+        )
+    );
     peer_sends!(
         h,
         20,
-        &format!("P. 1449:2897(1448) ack 1 win 502 <nop,nop,TS val {} ecr {ecr}>", peer_ts(20))
+        &format!(
+            "P. 1449:2897(1448) ack 1 win 63 <nop,nop,TS val {} ecr {ecr}>",
+            peer_ts(20)
+        )
     );
-    expect_sent!(h, 20, &format!(". 1:1(0) ack 2897 <nop,nop,TS val {} ecr {}>", conn.ts(20), peer_ts(20)));
+    expect_sent!(
+        h,
+        20,
+        &format!(
+            ". 1:1(0) ack 2897 <nop,nop,TS val {} ecr {}>",
+            conn.ts(20),
+            peer_ts(20)
+        )
+    );
     assert_eq!(h.recv(conn.fd, 4000), Ok(h.peer_data(1, 2896)));
     expect_quiet!(h, 1000);
 }
 
 /// Mirrors the first data segment of `retries2__retries2_5`: a 100-byte write goes out at once
-/// as `P.` with the client's window (502 here, 63 with wscale 10), and nothing follows once the
+/// as `P.` with the client's window (63), and nothing follows once the
 /// peer ACKs it.
 #[test]
 fn small_write_is_sent_at_once_with_psh() {
@@ -75,16 +116,24 @@ fn small_write_is_sent_at_once_with_psh() {
     let sent = expect_sent!(
         h,
         10,
-        &format!("P. 1:101(100) ack 1 win 502 <nop,nop,TS val {} ecr {}>", conn.ts(10), peer_ts(1))
+        &format!(
+            "P. 1:101(100) ack 1 win 63 <nop,nop,TS val {} ecr {}>",
+            conn.ts(10),
+            peer_ts(1)
+        )
     );
     assert_eq!(sent.payload(), &data[..]);
     peer_sends!(
         h,
         11,
-        &format!(". 1:1(0) ack 101 win 510 <nop,nop,TS val {} ecr {}>", peer_ts(11), conn.ts(10))
+        &format!(
+            ". 1:1(0) ack 101 win 64 <nop,nop,TS val {} ecr {}>",
+            peer_ts(11),
+            conn.ts(10)
+        )
     );
     expect_quiet!(h, 5000);
-    assert_eq!(h.state(conn.fd), Some(TcpState::Established));
+    h.assert_state(conn.fd, TcpState::Established);
 }
 
 /// A 3000-byte write within the initial window of 10 segments leaves as two MSS-sized segments
@@ -99,15 +148,19 @@ fn large_write_is_split_at_mss_with_psh_on_the_last_segment() {
     let data: Vec<u8> = (0..3000u32).map(|i| (i * 7) as u8).collect();
     assert_eq!(h.send(conn.fd, &data), Ok(3000));
     let opts = format!("<nop,nop,TS val {} ecr {}>", conn.ts(10), peer_ts(1));
-    let s1 = expect_sent!(h, 10, &format!(". 1:1449(1448) ack 1 win 502 {opts}"));
-    let s2 = expect_sent!(h, 10, &format!(". 1449:2897(1448) ack 1 win 502 {opts}"));
-    let s3 = expect_sent!(h, 10, &format!("P. 2897:3001(104) ack 1 win 502 {opts}"));
+    let s1 = expect_sent!(h, 10, &format!(". 1:1449(1448) ack 1 win 63 {opts}"));
+    let s2 = expect_sent!(h, 10, &format!(". 1449:2897(1448) ack 1 win 63 {opts}"));
+    let s3 = expect_sent!(h, 10, &format!("P. 2897:3001(104) ack 1 win 63 {opts}"));
     let wire: Vec<u8> = [s1.payload(), s2.payload(), s3.payload()].concat();
     assert_eq!(wire, data);
     peer_sends!(
         h,
         11,
-        &format!(". 1:1(0) ack 3001 win 510 <nop,nop,TS val {} ecr {}>", peer_ts(11), conn.ts(10))
+        &format!(
+            ". 1:1(0) ack 3001 win 64 <nop,nop,TS val {} ecr {}>",
+            peer_ts(11),
+            conn.ts(10)
+        )
     );
     expect_quiet!(h, 5000);
 }
@@ -121,12 +174,20 @@ fn request_and_response() {
     peer_sends!(
         h,
         10,
-        &format!("P. 1:101(100) ack 1 win 502 <nop,nop,TS val {} ecr {}>", peer_ts(10), conn.ts(0))
+        &format!(
+            "P. 1:101(100) ack 1 win 63 <nop,nop,TS val {} ecr {}>",
+            peer_ts(10),
+            conn.ts(0)
+        )
     );
     expect_sent!(
         h,
         10,
-        &format!(". 1:1(0) ack 101 <nop,nop,TS val {} ecr {}>", conn.ts(10), peer_ts(10))
+        &format!(
+            ". 1:1(0) ack 101 win 64 <nop,nop,TS val {} ecr {}>",
+            conn.ts(10),
+            peer_ts(10)
+        )
     );
     assert_eq!(h.recv(conn.fd, 1000), Ok(h.peer_data(1, 100)));
     h.advance_to(20);
@@ -134,13 +195,21 @@ fn request_and_response() {
     let reply = expect_sent!(
         h,
         20,
-        &format!("P. 1:51(50) ack 101 <nop,nop,TS val {} ecr {}>", conn.ts(20), peer_ts(10))
+        &format!(
+            "P. 1:51(50) ack 101 win 64 <nop,nop,TS val {} ecr {}>",
+            conn.ts(20),
+            peer_ts(10)
+        )
     );
     assert_eq!(reply.payload(), &[0x55; 50]);
     peer_sends!(
         h,
         21,
-        &format!(". 101:101(0) ack 51 win 502 <nop,nop,TS val {} ecr {}>", peer_ts(21), conn.ts(20))
+        &format!(
+            ". 101:101(0) ack 51 win 63 <nop,nop,TS val {} ecr {}>",
+            peer_ts(21),
+            conn.ts(20)
+        )
     );
     expect_quiet!(h, 5000);
 }
@@ -157,7 +226,10 @@ fn out_of_order_segment_gets_a_dup_ack_with_sack() {
     peer_sends!(
         h,
         10,
-        &format!("P. 101:201(100) ack 1 win 502 <nop,nop,TS val {} ecr {ecr}>", peer_ts(10))
+        &format!(
+            "P. 101:201(100) ack 1 win 63 <nop,nop,TS val {} ecr {ecr}>",
+            peer_ts(10)
+        )
     );
     expect_sent!(
         h,
@@ -172,8 +244,19 @@ fn out_of_order_segment_gets_a_dup_ack_with_sack() {
     peer_sends!(
         h,
         11,
-        &format!(". 1:101(100) ack 1 win 502 <nop,nop,TS val {} ecr {ecr}>", peer_ts(11))
+        &format!(
+            ". 1:101(100) ack 1 win 63 <nop,nop,TS val {} ecr {ecr}>",
+            peer_ts(11)
+        )
     );
-    expect_sent!(h, 11, &format!(". 1:1(0) ack 201 <nop,nop,TS val {} ecr {}>", conn.ts(11), peer_ts(11)));
+    expect_sent!(
+        h,
+        11,
+        &format!(
+            ". 1:1(0) ack 201 <nop,nop,TS val {} ecr {}>",
+            conn.ts(11),
+            peer_ts(11)
+        )
+    );
     assert_eq!(h.recv(conn.fd, 1000), Ok(h.peer_data(1, 200)));
 }

@@ -1,11 +1,11 @@
 //! Handshakes with Linux 6.18's exact segments, for tests that start from ESTABLISHED.
 //!
 //! The values are those of the reference traces (`shared/reference/kernel/*.json`, e.g.
-//! `time_wait__plain`) with the default `tcp_rmem` (max 6 MiB, hence wscale 7 where the
-//! recording hosts had 10): a client SYN offers `win 64240` (65535 rounded down to the MSS), a
-//! server SYN-ACK `win 65160` (rounded down to MSS − 12 for timestamps), and the first scaled
-//! windows are `rcv_ssthresh` rounded up to the scale unit (Linux: `__tcp_select_window()`),
-//! i.e. 502 for the client (64240) and 510 for the server (65160).
+//! `time_wait__plain`), whose hosts ran Linux 6.18's default `tcp_rmem` (max 32 MiB, hence
+//! wscale 10): a client SYN offers `win 64240` (65535 rounded down to the MSS), a server SYN-ACK
+//! `win 65160` (rounded down to MSS − 12 for timestamps), and the first scaled windows are
+//! `rcv_ssthresh` rounded up to the scale unit (Linux: `__tcp_select_window()`), i.e. 63 for
+//! the client (64240 → 64512) and 64 for the server (65160 → 65536).
 //!
 //! The peer's TSval is [`peer_ts`]`(t)` at `t` ms; the stack's TSval is read from its first SYN
 //! or SYN-ACK and, Linux's timestamp clock ticking in milliseconds, is that plus the elapsed ms.
@@ -53,16 +53,16 @@ impl Conn {
 #[track_caller]
 pub fn active_open(h: &mut Harness) -> Conn {
     let fd = h.connect();
-    assert_eq!(h.state(fd), Some(TcpState::SynSent));
+    h.assert_state(fd, TcpState::SynSent);
     let syn = h.expect_sent(
         0,
-        "S 0:0(0) win 64240 <mss 1460,sackOK,TS val * ecr 0,nop,wscale 7>",
+        "S 0:0(0) win 64240 <mss 1460,sackOK,TS val * ecr 0,nop,wscale 10>",
     );
     let ts0 = syn.tsval();
     h.peer_sends(
         1,
         &format!(
-            "S. 0:0(0) ack 1 win 65160 <mss 1460,sackOK,TS val {} ecr {ts0},nop,wscale 7>",
+            "S. 0:0(0) ack 1 win 65160 <mss 1460,sackOK,TS val {} ecr {ts0},nop,wscale 10>",
             peer_ts(1)
         ),
     );
@@ -74,12 +74,12 @@ pub fn active_open(h: &mut Harness) -> Conn {
     h.expect_sent(
         1,
         &format!(
-            ". 1:1(0) ack 1 win 502 <nop,nop,TS val {} ecr {}>",
+            ". 1:1(0) ack 1 win 63 <nop,nop,TS val {} ecr {}>",
             conn.ts(1),
             peer_ts(1)
         ),
     );
-    assert_eq!(h.state(fd), Some(TcpState::Established));
+    h.assert_state(fd, TcpState::Established);
     assert!(
         h.events()
             .iter()
@@ -93,18 +93,18 @@ pub fn active_open(h: &mut Harness) -> Conn {
 #[track_caller]
 pub fn passive_open(h: &mut Harness, port: u16) -> Conn {
     let listener = h.listen(port);
-    assert_eq!(h.state(listener), Some(TcpState::Listen));
+    h.assert_state(listener, TcpState::Listen);
     h.peer_sends(
         0,
         &format!(
-            "S 0:0(0) win 64240 <mss 1460,sackOK,TS val {} ecr 0,nop,wscale 7>",
+            "S 0:0(0) win 64240 <mss 1460,sackOK,TS val {} ecr 0,nop,wscale 10>",
             peer_ts(0)
         ),
     );
     let syn_ack = h.expect_sent(
         0,
         &format!(
-            "S. 0:0(0) ack 1 win 65160 <mss 1460,sackOK,TS val * ecr {},nop,wscale 7>",
+            "S. 0:0(0) ack 1 win 65160 <mss 1460,sackOK,TS val * ecr {},nop,wscale 10>",
             peer_ts(0)
         ),
     );
@@ -112,14 +112,14 @@ pub fn passive_open(h: &mut Harness, port: u16) -> Conn {
     h.peer_sends(
         1,
         &format!(
-            ". 1:1(0) ack 1 win 502 <nop,nop,TS val {} ecr {ts0}>",
+            ". 1:1(0) ack 1 win 63 <nop,nop,TS val {} ecr {ts0}>",
             peer_ts(1)
         ),
     );
     h.expect_quiet(1);
     let fd = h.accept(listener);
-    assert_eq!(h.state(fd), Some(TcpState::Established));
-    assert_eq!(h.state(listener), Some(TcpState::Listen));
+    h.assert_state(fd, TcpState::Established);
+    h.assert_state(listener, TcpState::Listen);
     Conn {
         fd,
         listener: Some(listener),

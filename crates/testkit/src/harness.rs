@@ -1,11 +1,15 @@
 //! Segment-level tests: one stack under test and a peer scripted in packetdrill's notation.
 //!
-//! ```ignore
+//! ```no_run
+//! use tcplab_testkit::{Harness, expect_sent, peer_sends};
+//!
 //! let mut h = Harness::new();
 //! let fd = h.connect();
-//! expect_sent!(h, 0, "S 0:0(0) win 64240 <mss 1460,sackOK,TS val * ecr 0,nop,wscale 7>");
-//! peer_sends!(h, 1, "S. 0:0(0) ack 1 win 65160 <mss 1460,sackOK,TS val 500 ecr 1,nop,wscale 7>");
-//! expect_sent!(h, 1, ". 1:1(0) ack 1 win 502 <nop,nop,TS val * ecr 500>");
+//! let syn = expect_sent!(h, 0, "S 0:0(0) win 64240 <mss 1460,sackOK,TS val * ecr 0,nop,wscale 10>");
+//! let ts = syn.tsval();
+//! peer_sends!(h, 1, &format!("S. 0:0(0) ack 1 win 65160 <mss 1460,sackOK,TS val 500 ecr {ts},nop,wscale 10>"));
+//! expect_sent!(h, 1, ". 1:1(0) ack 1 win 63 <nop,nop,TS val * ecr 500>");
+//! # let _ = fd;
 //! ```
 //!
 //! Numbers are relative as in packetdrill: the peer's from the ISN the test chose
@@ -17,7 +21,7 @@
 //! it, so nothing goes unseen; a failed expectation panics at the test's line with the expected
 //! and the actual segment in the same notation, their times, and the whole trace so far.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::ops::{RangeFull, RangeInclusive};
@@ -137,6 +141,8 @@ pub struct Harness {
     pending: VecDeque<Outbound>,
     trace: Vec<String>,
     events: Vec<(Instant, Fd, Event)>,
+    /// What `ss` would have shown of each 4-tuple, sampled after every input and command.
+    ss: SsLog,
     buf: Vec<u8>,
 }
 
@@ -210,6 +216,7 @@ impl Harness {
             pending: VecDeque::new(),
             trace: Vec::new(),
             events: Vec::new(),
+            ss: SsLog::default(),
             buf: vec![0; 65536],
         }
     }
@@ -279,6 +286,41 @@ impl Harness {
                 .filter(|(_, f, _)| *f == fd)
                 .map(|(_, _, e)| *e),
         )
+    }
+
+    /// The states the harness's connection (stack address and port, peer address and port)
+    /// went through as `ss` shows them: sampled after every input and command, so states
+    /// entered and left within one segment are not seen; `Close` once it is gone. Unlike
+    /// [`Harness::state_history`] it follows the connection after `close()` and into TIME_WAIT.
+    pub fn conn_history(&self) -> Vec<TcpState> {
+        let local = SocketAddr::new(self.stack_ip, self.stack_port.unwrap_or(0));
+        self.ss.history(local, self.peer_addr())
+    }
+
+    /// [`Harness::conn_history`] with the time each state was first seen.
+    pub fn conn_timeline(&self) -> Vec<(Instant, TcpState)> {
+        let local = SocketAddr::new(self.stack_ip, self.stack_port.unwrap_or(0));
+        self.ss.timeline(local, self.peer_addr())
+    }
+
+    /// Asserts the connection's `ss` history ends with `tail`, printing the trace if not.
+    #[track_caller]
+    pub fn assert_conn_history_ends_with(&self, tail: &[TcpState]) {
+        let history = self.conn_history();
+        if !history.ends_with(tail) {
+            self.fail(&format!(
+                "connection states {history:?} do not end with {tail:?}"
+            ));
+        }
+    }
+
+    /// Asserts `fd`'s state, printing the trace if it differs.
+    #[track_caller]
+    pub fn assert_state(&self, fd: Fd, want: TcpState) {
+        let got = self.stack.state(fd);
+        if got != Some(want) {
+            self.fail(&format!("fd {fd} is in {got:?}, expected {want:?}"));
+        }
     }
 
     /// Every segment so far, `<` from the peer and `>` from the stack, with times.
@@ -403,6 +445,7 @@ impl Harness {
         while let Some((fd, event)) = self.stack.poll_event() {
             self.events.push((self.now, fd, event));
         }
+        self.ss.sample(self.now, &self.stack);
     }
 
     fn record_outbound(&mut self, bytes: &[u8]) {
@@ -583,12 +626,60 @@ impl Harness {
             events.push_str(&format!("{:>14}   fd {fd} {e:?}\n", ms(*t)));
         }
         panic!(
-            "{msg}\n\ntrace (< peer to stack, > stack to peer; stack ISN {}, peer ISN {}):\n{}\n\nevents:\n{events}",
+            "{msg}\n\ntrace (< peer to stack, > stack to peer; stack ISN {}, peer ISN {}):\n{}\n\nevents:\n{events}\nconnection states: {:?}",
             self.stack_isn
                 .map_or("unknown".to_string(), |i| i.to_string()),
             self.peer_isn,
             self.trace.join("\n"),
+            self.conn_history(),
         )
+    }
+}
+
+/// Per 4-tuple state histories as `ss` would show them.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SsLog {
+    seen: BTreeMap<(SocketAddr, SocketAddr), Vec<(Instant, TcpState)>>,
+}
+
+impl SsLog {
+    /// Records every change since the last sample; a tuple that vanished is recorded `Close`.
+    /// When a tuple is listed twice (a descriptor still open on a CLOSED socket beside the
+    /// time-wait entry that carries on the connection), the state other than `Close` wins.
+    pub(crate) fn sample(&mut self, now: Instant, stack: &Stack) {
+        let mut current: BTreeMap<(SocketAddr, SocketAddr), TcpState> = BTreeMap::new();
+        for (local, remote, state) in stack.connections() {
+            let slot = current.entry((local, remote)).or_insert(state);
+            if *slot == TcpState::Close {
+                *slot = state;
+            }
+        }
+        for (&key, &state) in &current {
+            let h = self.seen.entry(key).or_default();
+            if h.last().map(|&(_, s)| s) != Some(state) {
+                h.push((now, state));
+            }
+        }
+        for (key, h) in &mut self.seen {
+            if !current.contains_key(key) && h.last().map(|&(_, s)| s) != Some(TcpState::Close) {
+                h.push((now, TcpState::Close));
+            }
+        }
+    }
+
+    pub(crate) fn history(&self, local: SocketAddr, remote: SocketAddr) -> Vec<TcpState> {
+        self.timeline(local, remote)
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect()
+    }
+
+    pub(crate) fn timeline(
+        &self,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> Vec<(Instant, TcpState)> {
+        self.seen.get(&(local, remote)).cloned().unwrap_or_default()
     }
 }
 

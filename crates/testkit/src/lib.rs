@@ -28,5 +28,5 @@ pub use fixtures::{Conn, active_open, passive_open, peer_ts};
 pub use harness::{At, Harness, Sent, around};
 pub use link::{Direction, Faults, Packet, Verdict};
 pub use notation::{RelSegment, SegmentSpec};
-pub use pair::{Captured, Logged, Pair, Side};
+pub use pair::{Captured, LinkStats, Logged, Pair, Side};
 pub use rng::{Pattern, Rng};

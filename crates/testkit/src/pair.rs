@@ -20,6 +20,7 @@ use tcplab_wire::print::{Isns, tcpdump_line_relative};
 use tcplab_wire::tcp::{TcpFlags, TcpRepr};
 
 use crate::codec::l4_offset;
+use crate::harness::SsLog;
 use crate::link::{Direction, Faults, Hook, Link, Packet, Verdict};
 use crate::rng::Rng;
 
@@ -64,6 +65,19 @@ pub struct Logged {
     pub event: Event,
 }
 
+/// What the link did, counted over the whole run (the capture may keep only a tail).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LinkStats {
+    /// Datagrams the stacks sent.
+    pub sent: u64,
+    pub lost: u64,
+    pub duplicated: u64,
+    pub reordered: u64,
+    pub corrupted: u64,
+    /// Datagrams a hook dropped, delayed, duplicated or replaced.
+    pub hooked: u64,
+}
+
 struct InFlight {
     dir: Direction,
     bytes: Vec<u8>,
@@ -93,7 +107,12 @@ pub struct Pair {
     capture: VecDeque<Captured>,
     capture_limit: usize,
     hash: u64,
+    stats: LinkStats,
     events: Vec<Logged>,
+    /// What `ss` would show on each host, sampled after every drain; indexed by side.
+    ss: [SsLog; 2],
+    /// The 4-tuples of the sockets `connect` made, for `conn_history`.
+    tuples: BTreeMap<(Side, Fd), (SocketAddr, SocketAddr)>,
     idle_horizon: Duration,
     buf: Vec<u8>,
     started: bool,
@@ -158,7 +177,10 @@ impl Pair {
             capture: VecDeque::new(),
             capture_limit: usize::MAX,
             hash: 0xcbf2_9ce4_8422_2325,
+            stats: LinkStats::default(),
             events: Vec::new(),
+            ss: [SsLog::default(), SsLog::default()],
+            tuples: BTreeMap::new(),
             idle_horizon: Duration::from_secs(10),
             buf: vec![0; 65536],
             started: false,
@@ -369,9 +391,33 @@ impl Pair {
         )
     }
 
+    /// The states of a connection made by [`Pair::connect`] as `ss` on that side shows them,
+    /// sampled after every event; it goes on after `close()` (orphan, TIME_WAIT) and ends with
+    /// `Close` once the stack forgot the connection. Empty for other descriptors.
+    pub fn conn_history(&self, side: Side, fd: Fd) -> Vec<TcpState> {
+        match self.tuples.get(&(side, fd)) {
+            Some(&(local, remote)) => self.ss_history(side, local, remote),
+            None => Vec::new(),
+        }
+    }
+
+    /// The `ss` history of any 4-tuple on one side.
+    pub fn ss_history(&self, side: Side, local: SocketAddr, remote: SocketAddr) -> Vec<TcpState> {
+        let log = match side {
+            Side::A => &self.ss[0],
+            Side::B => &self.ss[1],
+        };
+        log.history(local, remote)
+    }
+
     /// The datagrams kept by the capture, oldest first.
     pub fn captured(&self) -> &VecDeque<Captured> {
         &self.capture
+    }
+
+    /// What the link did so far.
+    pub fn stats(&self) -> LinkStats {
+        self.stats
     }
 
     /// A hash of every datagram sent so far (time, direction, bytes, fate), for comparing two
@@ -463,6 +509,11 @@ impl Pair {
                 event,
             });
         }
+        let ss = match side {
+            Side::A => &mut self.ss[0],
+            Side::B => &mut self.ss[1],
+        };
+        ss.sample(self.now, stack);
     }
 
     fn schedule(&mut self, at: Instant, dir: Direction, bytes: Vec<u8>) {
@@ -505,6 +556,10 @@ impl Pair {
             .find(|v| *v != Verdict::Pass)
             .unwrap_or(Verdict::Pass);
         let arrive = self.now + self.delay;
+        self.stats.sent += 1;
+        if verdict != Verdict::Pass {
+            self.stats.hooked += 1;
+        }
         match verdict {
             Verdict::Drop => self.record(dir, &bytes, true, "dropped by hook".into()),
             Verdict::Delay(d) => {
@@ -522,6 +577,11 @@ impl Pair {
             }
             Verdict::Pass => {
                 let fate = self.links[index(dir)].fate();
+                let stats = &mut self.stats;
+                stats.lost += u64::from(fate.lost);
+                stats.duplicated += u64::from(!fate.lost && fate.duplicated);
+                stats.reordered += u64::from(!fate.lost && !fate.extra_delay.is_zero());
+                stats.corrupted += u64::from(!fate.lost && fate.corruption.is_some());
                 if fate.lost {
                     self.record(dir, &bytes, true, "lost".into());
                     return;
@@ -669,17 +729,18 @@ impl Pair {
         let done = self.run_while(
             |p| {
                 if accepted.is_none() {
-                    accepted = p
-                        .call_b(|s, now| s.accept(now, listener))
-                        .ok()
-                        .map(|(fd, _)| fd);
+                    accepted = p.call_b(|s, now| s.accept(now, listener)).ok();
                 }
                 !(accepted.is_some() && p.a.state(client) == Some(TcpState::Established))
             },
             Duration::from_secs(10),
         );
         match (done, accepted) {
-            (true, Some(fd)) => (client, listener, fd),
+            (true, Some((fd, peer))) => {
+                self.tuples.insert((Side::A, client), (peer, server));
+                self.tuples.insert((Side::B, fd), (server, peer));
+                (client, listener, fd)
+            }
             _ => panic!(
                 "connection to {server} not established within 10 s\n{}",
                 self.dump()
@@ -802,6 +863,29 @@ mod tests {
         };
         assert_eq!(run(9), run(9));
         assert_ne!(run(9).0, run(10).0);
+    }
+
+    #[test]
+    fn corrupted_datagrams_fail_the_tcp_checksum() {
+        use crate::codec::{DecodeError, Segment, decode, encode};
+        let seg = Segment {
+            src: "10.0.0.1:4000".parse().unwrap(),
+            dst: "10.0.0.2:80".parse().unwrap(),
+            seq: 1,
+            ack: 1,
+            flags: TcpFlags::ACK,
+            window: 63,
+            options: vec![],
+            payload: vec![0; 100],
+        };
+        let mut p = Pair::with_seed(5).corrupt(1.0);
+        for _ in 0..50 {
+            p.transmit(Direction::AtoB, encode(&seg, 1));
+        }
+        assert_eq!(p.stats().corrupted, 50);
+        for flight in p.in_flight.values() {
+            assert_eq!(decode(&flight.bytes), Err(DecodeError::BadChecksum));
+        }
     }
 
     #[test]

@@ -348,6 +348,7 @@ impl Stack {
                 *dst = src;
             }
             sock.copied_seq = sock.copied_seq.wrapping_add(n as u32);
+            sock.rcv_space_adjust(&ctx);
             sock.cleanup_rbuf(&mut ctx, n);
             self.sync_conn_timers(c);
             return Ok(n);
