@@ -11,7 +11,9 @@ use std::process::ExitCode;
 
 use tcplab_wire::print::{packetdrill, tcpdump_datagram, tcpdump_line};
 use tcplab_wire::tcp::verify_checksum;
-use tcplab_wire::{Checksum, IPPROTO_TCP, IpRepr, Ipv4Repr, Ipv6Repr, TcpFlags, TcpOption, TcpRepr};
+use tcplab_wire::{
+    Checksum, IPPROTO_TCP, IpRepr, Ipv4Repr, Ipv6Repr, TcpFlags, TcpOption, TcpRepr,
+};
 
 /// Why the arguments are not a byte string.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,8 +103,8 @@ pub fn run(args: &[String], out: &mut impl Write) -> io::Result<ExitCode> {
         out.write_all(ip_fields(&ip).as_bytes())?;
         writeln!(
             out,
-            "payload: {} bytes of protocol {}, which tcplab does not decode",
-            l4.len(),
+            "payload: {} of protocol {}, which tcplab does not decode",
+            byte_count(l4.len()),
             ip.protocol()
         )?;
         return Ok(ExitCode::SUCCESS);
@@ -126,6 +128,14 @@ pub fn run(args: &[String], out: &mut impl Write) -> io::Result<ExitCode> {
 /// Appends one `  name  value` row.
 fn row(text: &mut String, name: &str, value: impl std::fmt::Display) {
     let _ = writeln!(text, "  {name:<22}{value}");
+}
+
+fn byte_count(n: usize) -> String {
+    if n == 1 {
+        "1 byte".to_string()
+    } else {
+        format!("{n} bytes")
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -181,7 +191,11 @@ fn ipv4_fields(ip: &Ipv4Repr<'_>) -> String {
     row(
         &mut t,
         "fragment offset",
-        format!("{} ({} bytes)", ip.frag_offset, u32::from(ip.frag_offset) * 8),
+        format!(
+            "{} ({} bytes)",
+            ip.frag_offset,
+            u32::from(ip.frag_offset) * 8
+        ),
     );
     row(&mut t, "ttl", ip.ttl);
     row(&mut t, "protocol", protocol_name(ip.protocol));
@@ -204,7 +218,11 @@ fn ipv4_fields(ip: &Ipv4Repr<'_>) -> String {
         row(
             &mut t,
             "trailer",
-            format!("{} bytes after the total length: {}", ip.trailer.len(), hex(ip.trailer)),
+            format!(
+                "{} after the total length: {}",
+                byte_count(ip.trailer.len()),
+                hex(ip.trailer)
+            ),
         );
     }
     t
@@ -234,7 +252,11 @@ fn ipv6_fields(ip: &Ipv6Repr<'_>) -> String {
         row(
             &mut t,
             "trailer",
-            format!("{} bytes after the payload length: {}", ip.trailer.len(), hex(ip.trailer)),
+            format!(
+                "{} after the payload length: {}",
+                byte_count(ip.trailer.len()),
+                hex(ip.trailer)
+            ),
         );
     }
     t
@@ -289,7 +311,12 @@ fn tcp_fields(ip: &IpRepr<'_>, tcp: &TcpRepr<'_>, segment: &[u8]) -> String {
     row(
         &mut t,
         "flags",
-        format!("{:#05x} [{}] {}", tcp.flags.bits(), tcp.flags, names.join(" ")),
+        format!(
+            "{:#05x} [{}] {}",
+            tcp.flags.bits(),
+            tcp.flags,
+            names.join(" ")
+        ),
     );
     row(&mut t, "window", tcp.window);
     row(&mut t, "checksum", tcp_checksum_text(ip, tcp, segment));
@@ -308,11 +335,11 @@ fn tcp_fields(ip: &IpRepr<'_>, tcp: &TcpRepr<'_>, segment: &[u8]) -> String {
     let payload = if tcp.payload.is_empty() {
         "0 bytes".to_string()
     } else if tcp.payload.len() <= 32 {
-        format!("{} bytes: {}", tcp.payload.len(), hex(tcp.payload))
+        format!("{}: {}", byte_count(tcp.payload.len()), hex(tcp.payload))
     } else {
         format!(
-            "{} bytes: {}...",
-            tcp.payload.len(),
+            "{}: {}...",
+            byte_count(tcp.payload.len()),
             hex(tcp.payload.get(..32).unwrap_or_default())
         )
     };

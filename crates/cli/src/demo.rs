@@ -292,7 +292,8 @@ impl Timeline {
                 }
                 Event::Error(errno) => {
                     self.last_activity = logged.at;
-                    self.errors.push(format!("{who} fd {}: {errno:?}", logged.fd));
+                    self.errors
+                        .push(format!("{who} fd {}: {errno:?}", logged.fd));
                     writeln!(
                         out,
                         "{} {who}  fd {}: error {errno:?}",
@@ -363,7 +364,12 @@ impl Timeline {
                     None => format!("{} (no fd)", key.0),
                 },
             };
-            writeln!(out, "{} {}  {label}: {from} -> {to}", stamp(now), host(side))?;
+            writeln!(
+                out,
+                "{} {}  {label}: {from} -> {to}",
+                stamp(now),
+                host(side)
+            )?;
         }
         self.states[i] = current.into_iter().map(|(k, (s, _))| (k, s)).collect();
         Ok(())
@@ -475,7 +481,11 @@ pub fn run(opts: &Options, out: &mut impl Write) -> io::Result<ExitCode> {
         buf: vec![0; CHUNK],
     };
     let mut timeline = Timeline::default();
-    let mut stops: Vec<Instant> = opts.ss_at.iter().map(|&ms| Instant::from_millis(ms)).collect();
+    let mut stops: Vec<Instant> = opts
+        .ss_at
+        .iter()
+        .map(|&ms| Instant::from_millis(ms))
+        .collect();
     stops.sort();
     stops.dedup();
     let deadline = Instant::ZERO + opts.timeout;
@@ -483,7 +493,11 @@ pub fn run(opts: &Options, out: &mut impl Write) -> io::Result<ExitCode> {
     let mut write_error = None;
     let mut next_stop = 0;
     let finished = loop {
-        let until = stops.get(next_stop).copied().unwrap_or(deadline).min(deadline);
+        let until = stops
+            .get(next_stop)
+            .copied()
+            .unwrap_or(deadline)
+            .min(deadline);
         let limit = until.saturating_since(pair.now());
         let quiet = pair.run_while(
             |p| {
@@ -572,7 +586,11 @@ fn summary(
             "{} of {} bytes delivered, end of stream {}",
             apps.received,
             opts.bytes,
-            if apps.eof { "came early" } else { "not reached" }
+            if apps.eof {
+                "came early"
+            } else {
+                "not reached"
+            }
         ),
     };
     let ended = if finished {

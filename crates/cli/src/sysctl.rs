@@ -21,7 +21,10 @@ pub enum Action {
 pub fn run(action: Action, out: &mut impl Write) -> io::Result<ExitCode> {
     match action {
         Action::Defaults => {
-            writeln!(out, "# Linux 6.18 defaults of every TCP sysctl tcplab obeys")?;
+            writeln!(
+                out,
+                "# Linux 6.18 defaults of every TCP sysctl tcplab obeys"
+            )?;
             out.write_all(Sysctls::default().to_conf().as_bytes())?;
             Ok(ExitCode::SUCCESS)
         }

@@ -98,7 +98,9 @@ impl Ctx<'_> {
         let now = self.jiffies();
         if let Some(prev) = *last {
             let elapsed = now.wrapping_sub(prev);
-            let limit = self.hz.msecs_to_jiffies(u64::from(self.sys.tcp_invalid_ratelimit));
+            let limit = self
+                .hz
+                .msecs_to_jiffies(u64::from(self.sys.tcp_invalid_ratelimit));
             if elapsed < limit {
                 return true;
             }

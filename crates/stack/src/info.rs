@@ -133,7 +133,10 @@ impl Sock {
             ts: self.rx_opt.tstamp_ok,
             sack: self.rx_opt.sack_ok,
             cong: self.ca.name(),
-            wscale: self.rx_opt.wscale_ok.then_some((i.tcpi_snd_wscale, i.tcpi_rcv_wscale)),
+            wscale: self
+                .rx_opt
+                .wscale_ok
+                .then_some((i.tcpi_snd_wscale, i.tcpi_rcv_wscale)),
             rto_ms: ms(i.tcpi_rto),
             backoff: u32::from(i.tcpi_backoff),
             rtt_ms: ms(i.tcpi_rtt),
@@ -182,7 +185,12 @@ impl Sock {
                 XmitTimer::Probe0 => (TimerKind::Persist, self.icsk_probes_out),
                 _ => (TimerKind::On, self.icsk_retransmits),
             };
-            return Some(TimerView { kind, expires_ms: remaining(at), count, probes: self.icsk_probes_out });
+            return Some(TimerView {
+                kind,
+                expires_ms: remaining(at),
+                count,
+                probes: self.icsk_probes_out,
+            });
         }
         if let Some(at) = self.slots[2] {
             return Some(TimerView {
@@ -197,6 +205,10 @@ impl Sock {
 
     /// `ss`'s Recv-Q: unread bytes.
     pub fn recv_q(&self) -> u32 {
-        if self.state == TcpState::Listen { 0 } else { self.rcvbuf.len() as u32 }
+        if self.state == TcpState::Listen {
+            0
+        } else {
+            self.rcvbuf.len() as u32
+        }
     }
 }

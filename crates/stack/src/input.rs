@@ -31,13 +31,22 @@ pub struct Verdict {
 
 impl Verdict {
     fn keep() -> Verdict {
-        Verdict { disposition: Disposition::Keep, send_reset: false }
+        Verdict {
+            disposition: Disposition::Keep,
+            send_reset: false,
+        }
     }
     fn reset() -> Verdict {
-        Verdict { disposition: Disposition::Keep, send_reset: true }
+        Verdict {
+            disposition: Disposition::Keep,
+            send_reset: true,
+        }
     }
     fn with(disposition: Disposition) -> Verdict {
-        Verdict { disposition, send_reset: false }
+        Verdict {
+            disposition,
+            send_reset: false,
+        }
     }
 }
 
@@ -52,15 +61,22 @@ impl Sock {
             return Verdict::reset();
         }
         let flags = seg.flags;
-        let ts = if self.rx_opt.tstamp_ok { seg.timestamps() } else { None };
+        let ts = if self.rx_opt.tstamp_ok {
+            seg.timestamps()
+        } else {
+            None
+        };
 
         // Linux: tcp_validate_incoming() — PAWS (RFC 7323 §5).
         if let Some((tsval, _)) = ts
             && !flags.contains(TcpFlags::RST)
-            && self.paws_reject(tsval)
+            && self.paws_reject(ctx.now, tsval)
         {
             ctx.out.drop(DropReason::PawsReject);
-            self.send_oow_ack(ctx, seg.payload.len() > 0 && !flags.contains(TcpFlags::SYN));
+            self.send_oow_ack(
+                ctx,
+                !seg.payload.is_empty() && !flags.contains(TcpFlags::SYN),
+            );
             return Verdict::keep();
         }
         let seq = seg.seq;
@@ -73,7 +89,10 @@ impl Sock {
                     return Verdict::keep();
                 }
                 self.enter_quickack_mode(ctx, TCP_MAX_QUICKACKS);
-                self.send_oow_ack(ctx, seg.payload.len() > 0 && !flags.contains(TcpFlags::SYN));
+                self.send_oow_ack(
+                    ctx,
+                    !seg.payload.is_empty() && !flags.contains(TcpFlags::SYN),
+                );
             }
             return Verdict::keep();
         }
@@ -177,12 +196,11 @@ impl Sock {
         let has_data = !seg.payload.is_empty() || flags.contains(TcpFlags::FIN);
         if has_data {
             match self.state {
-                TcpState::CloseWait | TcpState::Closing | TcpState::LastAck => {
+                TcpState::CloseWait | TcpState::Closing | TcpState::LastAck
                     // The peer already sent its FIN: anything new is bogus.
-                    if !before(seq, self.rcv_nxt) {
+                    if !before(seq, self.rcv_nxt) => {
                         return Verdict::keep();
                     }
-                }
                 TcpState::FinWait1 | TcpState::FinWait2
                     if self.rcv_shutdown
                         && !seg.payload.is_empty()
@@ -209,9 +227,10 @@ impl Sock {
 
     /// Linux: tcp_paws_discard() with paws_win 0: the timestamp is older than ts_recent and
     /// ts_recent is fresh (24 days, TCP_PAWS_24DAYS).
-    fn paws_reject(&self, tsval: u32) -> bool {
+    fn paws_reject(&self, now: crate::time::Instant, tsval: u32) -> bool {
         let older = (self.rx_opt.ts_recent.wrapping_sub(tsval) as i32) > 0;
-        older && self.rx_opt.ts_recent_stamp.as_millis() + 24 * 86_400_000 > 0
+        let fresh = (now - self.rx_opt.ts_recent_stamp).as_secs() < 24 * 86_400;
+        older && fresh
     }
 
     /// Linux: tcp_sequence() — the segment overlaps the receive window.
@@ -286,7 +305,7 @@ impl Sock {
                 self.schedule_ack();
                 self.ack.ato = ato_min(ctx.hz);
                 self.enter_quickack_mode(ctx, TCP_MAX_QUICKACKS);
-                let when = ctx.hz.div(5);
+                let when = ctx.hz.hz_div(5);
                 self.ack.pending |= ICSK_ACK_TIMER;
                 self.slots[Slot::DelAck as usize] = Some(ctx.deadline(when));
             } else {
@@ -332,7 +351,10 @@ impl Sock {
     fn learn_syn_options(&mut self, ctx: &Ctx<'_>, seg: &TcpRepr<'_>) {
         self.rx_opt.sack_ok = ctx.sys.tcp_sack != 0 && seg.sack_permitted();
         self.rx_opt.tstamp_ok = ctx.sys.tcp_timestamps != 0 && seg.timestamps().is_some();
-        match seg.window_scale().filter(|_| ctx.sys.tcp_window_scaling != 0) {
+        match seg
+            .window_scale()
+            .filter(|_| ctx.sys.tcp_window_scaling != 0)
+        {
             Some(ws) => {
                 self.rx_opt.wscale_ok = true;
                 self.rx_opt.snd_wscale = ws.min(crate::output::TCP_MAX_WSCALE);
@@ -344,7 +366,8 @@ impl Sock {
                 self.window_clamp = self.window_clamp.min(65535);
             }
         }
-        let peer_mss = u32::from(seg.mss().unwrap_or(536)).max(u32::from(ctx.sys.tcp_min_snd_mss as u16).min(536));
+        let peer_mss = u32::from(seg.mss().unwrap_or(536))
+            .max(u32::from(ctx.sys.tcp_min_snd_mss as u16).min(536));
         self.rx_opt.mss_clamp = peer_mss.min(self.advmss) as u16;
         self.sync_mss(ctx);
     }
@@ -363,13 +386,17 @@ impl Sock {
 
     /// Linux: tcp_init_transfer() and tcp_init_metrics() after the handshake.
     pub fn init_transfer(&mut self, ctx: &mut Ctx<'_>) {
-        if !self.rtt.has_sample() {
-            if let Some(rto) = self.rtt.set_fallback(ctx.hz) {
-                self.icsk_rto = rto;
-            }
+        if !self.rtt.has_sample()
+            && let Some(rto) = self.rtt.set_fallback(ctx.hz)
+        {
+            self.icsk_rto = rto;
         }
         // More than one SYN (or SYN-ACK) retransmission: start with a window of one.
-        self.cc.snd_cwnd = if self.stats.total_retrans > 1 { 1 } else { crate::cc::TCP_INIT_CWND };
+        self.cc.snd_cwnd = if self.stats.total_retrans > 1 {
+            1
+        } else {
+            crate::cc::TCP_INIT_CWND
+        };
         self.ca.init(&mut self.cc, ctx.now);
         self.icsk_retransmits = 0;
         self.retrans_stamp = None;
@@ -384,8 +411,10 @@ impl Sock {
     /// Linux: tcp_init_buffer_space() — the window clamp follows the receive buffer, and the
     /// autotuning measurement starts from the initial window.
     fn init_buffer_space(&mut self, ctx: &Ctx<'_>) {
-        self.rcvq_space =
-            self.rcv_ssthresh.min(self.rcv_wnd).min(crate::cc::TCP_INIT_CWND * self.advmss);
+        self.rcvq_space = self
+            .rcv_ssthresh
+            .min(self.rcv_wnd)
+            .min(crate::cc::TCP_INIT_CWND * self.advmss);
         self.rcvq_seq = self.copied_seq;
         self.rcvq_time = ctx.now;
         let maxwin = self.full_space();
@@ -403,7 +432,9 @@ impl Sock {
     /// Linux: tcp_rcv_rtt_measure_ts() and tcp_rcv_rtt_update() — the receiver's RTT from
     /// the timestamps echoed on data, which autotuning needs.
     fn rcv_rtt_measure_ts(&mut self, ctx: &Ctx<'_>, seg: &TcpRepr<'_>) {
-        let Some((_, tsecr)) = seg.timestamps().filter(|_| self.rx_opt.tstamp_ok) else { return };
+        let Some((_, tsecr)) = seg.timestamps().filter(|_| self.rx_opt.tstamp_ok) else {
+            return;
+        };
         if tsecr == 0 {
             return;
         }
@@ -432,7 +463,8 @@ impl Sock {
         if copied > self.rcvq_space {
             if ctx.sys.tcp_moderate_rcvbuf != 0 && !self.opts.rcvbuf_locked && self.rcvq_space > 0 {
                 let mut rcvwin = (u64::from(copied) << 1) + 16 * u64::from(self.advmss);
-                let grow = rcvwin * u64::from(copied - self.rcvq_space) / u64::from(self.rcvq_space);
+                let grow =
+                    rcvwin * u64::from(copied - self.rcvq_space) / u64::from(self.rcvq_space);
                 rcvwin += grow << 1;
                 // Linux: tcp_space_from_win() with the default scaling ratio.
                 let rcvbuf = (rcvwin * 2).min(u64::from(ctx.sys.tcp_rmem[2])) as u32;
@@ -466,7 +498,10 @@ impl Sock {
         // A valid ACK zeroes the probe counter (Linux: icsk_probes_out = 0 in tcp_ack()).
         self.icsk_probes_out = 0;
         let window_updated = self.ack_update_window(seg);
-        if window_updated && self.snd_wnd > 0 && self.xmit_kind == Some(crate::socket::XmitTimer::Probe0) {
+        if window_updated
+            && self.snd_wnd > 0
+            && self.xmit_kind == Some(crate::socket::XmitTimer::Probe0)
+        {
             // The window opened: stop probing (tcp_ack_probe()).
             self.icsk_backoff = 0;
             self.clear_xmit_timer();
@@ -486,7 +521,9 @@ impl Sock {
                 if after(head.end_seq, ack) {
                     break;
                 }
-                let Some(head) = self.rtx.pop_front() else { break };
+                let Some(head) = self.rtx.pop_front() else {
+                    break;
+                };
                 newly_acked += 1;
                 self.packets_out = self.packets_out.saturating_sub(1);
                 if head.sacked {
@@ -517,7 +554,11 @@ impl Sock {
             self.stats.bytes_acked += u64::from(acked_bytes);
             self.snd_una = ack;
             // Drop acknowledged bytes from the send buffer.
-            let data_end = if after(ack, self.write_seq) { self.write_seq } else { ack };
+            let data_end = if after(ack, self.write_seq) {
+                self.write_seq
+            } else {
+                ack
+            };
             if after(data_end, self.sndbuf_seq) {
                 let n = data_end.wrapping_sub(self.sndbuf_seq) as usize;
                 let n = n.min(self.sndbuf.len());
@@ -545,7 +586,8 @@ impl Sock {
         if let Some(m) = rtt_sample {
             let rto_min_us = ctx.sys.tcp_rto_min_us;
             self.rtt.sample(m, self.snd_una, self.snd_nxt, rto_min_us);
-            self.rtt.update_rtt_min(ctx.hz, ctx.now, m.max(1) as u32, false);
+            self.rtt
+                .update_rtt_min(ctx.hz, ctx.now, m.max(1) as u32, false);
             self.icsk_rto = self.rtt.rto(ctx.hz, ctx.sys.tcp_rto_max_ms);
             self.icsk_backoff = 0;
             self.cc.srtt_us = self.rtt.srtt_us;
@@ -591,7 +633,12 @@ impl Sock {
                 self.enter_recovery(ctx);
                 self.cwnd_reduction(delivered.max(1), false);
             } else if newly_acked > 0 {
-                self.ca.pkts_acked(&mut self.cc, newly_acked, rtt_sample.map(|m| m as u32), ctx.now);
+                self.ca.pkts_acked(
+                    &mut self.cc,
+                    newly_acked,
+                    rtt_sample.map(|m| m as u32),
+                    ctx.now,
+                );
                 self.ca.cong_avoid(&mut self.cc, ack, newly_acked, ctx.now);
             }
         }
@@ -614,7 +661,6 @@ impl Sock {
             self.clear_xmit_timer();
         }
     }
-
 
     /// Copies the fields congestion control reads from the socket.
     fn sync_cc(&mut self) {
@@ -649,7 +695,8 @@ impl Sock {
         self.prr_delivered += newly_acked_sacked;
         let mut sndcnt: i64;
         if delta < 0 {
-            let dividend = ssthresh * i64::from(self.prr_delivered) + i64::from(self.prior_cwnd) - 1;
+            let dividend =
+                ssthresh * i64::from(self.prr_delivered) + i64::from(self.prior_cwnd) - 1;
             sndcnt = dividend / i64::from(self.prior_cwnd) - i64::from(self.prr_out);
         } else {
             sndcnt = (i64::from(self.prr_delivered) - i64::from(self.prr_out))
@@ -707,7 +754,9 @@ impl Sock {
             if i == 0 && before_eq(b.right, ack) {
                 continue;
             }
-            if after(b.right, self.snd_nxt) || before(b.left, self.snd_una.wrapping_sub(self.max_window)) {
+            if after(b.right, self.snd_nxt)
+                || before(b.left, self.snd_una.wrapping_sub(self.max_window))
+            {
                 continue;
             }
             for s in self.rtx.iter_mut() {
@@ -799,7 +848,8 @@ impl Sock {
                 self.schedule_ack();
                 return None;
             }
-            let room = (self.rcvbuf_cap as usize).saturating_sub(self.rcvbuf.len() + self.ofo.bytes());
+            let room =
+                (self.rcvbuf_cap as usize).saturating_sub(self.rcvbuf.len() + self.ofo.bytes());
             if data.len() > room.max(self.receive_window() as usize) {
                 // Linux: tcp_try_rmem_schedule() failed — drop, quick-ACK.
                 ctx.out.drop(DropReason::Other);
@@ -820,7 +870,9 @@ impl Sock {
             let mut fin_now = fin;
             if !self.ofo.is_empty() {
                 let mut pulled = Vec::new();
-                let n = self.ofo.pop_ready(self.rcv_nxt, &mut |b: &[u8]| pulled.extend_from_slice(b));
+                let n = self
+                    .ofo
+                    .pop_ready(self.rcv_nxt, &mut |b: &[u8]| pulled.extend_from_slice(b));
                 if n > 0 {
                     self.rcvbuf.extend(&pulled);
                     self.rcv_nxt = self.rcv_nxt.wrapping_add(n);
@@ -913,7 +965,10 @@ impl Sock {
             self.reset_keepalive(ctx, tmo - twlen);
             Disposition::Keep
         } else {
-            Disposition::TimeWait { substate: TcpState::FinWait2, timeout: tmo }
+            Disposition::TimeWait {
+                substate: TcpState::FinWait2,
+                timeout: tmo,
+            }
         }
     }
 
@@ -956,7 +1011,9 @@ impl Sock {
             if m <= ato_min / 2 {
                 self.ack.ato = (self.ack.ato >> 1) + ato_min / 2;
             } else if m < self.ack.ato {
-                self.ack.ato = ((self.ack.ato >> 1) + m).min(self.icsk_rto).min(ctx.hz.div(5));
+                self.ack.ato = ((self.ack.ato >> 1) + m)
+                    .min(self.icsk_rto)
+                    .min(ctx.hz.hz_div(5));
             } else if m > self.icsk_rto {
                 self.incr_quickack(TCP_MAX_QUICKACKS);
             }
@@ -976,7 +1033,9 @@ impl Sock {
         } else {
             let hdr_len = seg.header_len() as u32;
             let total = len + hdr_len;
-            let remnant = seg.flags.intersects(TcpFlags::PSH | TcpFlags::URG | TcpFlags::FIN | TcpFlags::SYN | TcpFlags::RST);
+            let remnant = seg.flags.intersects(
+                TcpFlags::PSH | TcpFlags::URG | TcpFlags::FIN | TcpFlags::SYN | TcpFlags::RST,
+            );
             if total >= 536 + 20 || (total >= 88 + 20 && !remnant) {
                 let tcp_header_len = 20 + if self.rx_opt.tstamp_ok { 12 } else { 0 };
                 let l = total.saturating_sub(tcp_header_len);
@@ -1028,12 +1087,15 @@ impl Sock {
         let delack_min = ato_min(ctx.hz);
         if ato > delack_min {
             let thresh = ctx.sys.tcp_pingpong_thresh;
-            let mut max_ato = ctx.hz.div(2);
+            let mut max_ato = ctx.hz.hz_div(2);
             if self.in_pingpong(thresh) || self.ack.pending & ICSK_ACK_PUSHED != 0 {
-                max_ato = ctx.hz.div(5);
+                max_ato = ctx.hz.hz_div(5);
             }
             if self.rtt.srtt_us != 0 {
-                let rtt = ctx.hz.usecs_to_jiffies(u64::from(self.rtt.srtt_us >> 3)).max(delack_min);
+                let rtt = ctx
+                    .hz
+                    .usecs_to_jiffies(u64::from(self.rtt.srtt_us >> 3))
+                    .max(delack_min);
                 if rtt < max_ato {
                     max_ato = rtt;
                 }
@@ -1042,7 +1104,7 @@ impl Sock {
         }
         // Linux: tcp_delack_max() — min(200 ms, rto_min − 1 jiffy).
         let rto_min = ctx.hz.usecs_to_jiffies(u64::from(ctx.sys.tcp_rto_min_us));
-        let delack_max = ctx.hz.div(5).min(rto_min.saturating_sub(1)).max(1);
+        let delack_max = ctx.hz.hz_div(5).min(rto_min.saturating_sub(1)).max(1);
         ato = ato.min(delack_max);
         let mut timeout = ctx.deadline(ato);
         if self.ack.pending & ICSK_ACK_TIMER != 0 {

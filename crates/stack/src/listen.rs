@@ -72,7 +72,9 @@ impl ReqSock {
         let tsval = ctx.ts_ms().wrapping_add(self.ts_offset);
         let options = syn_options(
             self.advmss as u16,
-            self.rx_opt.tstamp_ok.then_some((tsval, self.rx_opt.ts_recent)),
+            self.rx_opt
+                .tstamp_ok
+                .then_some((tsval, self.rx_opt.ts_recent)),
             self.rx_opt.sack_ok,
             self.rx_opt.wscale_ok.then_some(self.rx_opt.rcv_wscale),
         );
@@ -146,7 +148,11 @@ pub fn send_reset_for(out: &mut Output, local: SocketAddr, remote: SocketAddr, s
     let (seq, ack, flags) = if seg.flags.contains(TcpFlags::ACK) {
         (seg.ack, 0, TcpFlags::RST)
     } else {
-        (0, seg.seq.wrapping_add(seg.seg_len()), TcpFlags::RST | TcpFlags::ACK)
+        (
+            0,
+            seg.seq.wrapping_add(seg.seg_len()),
+            TcpFlags::RST | TcpFlags::ACK,
+        )
     };
     let repr = TcpRepr {
         src_port: local.port(),

@@ -96,7 +96,11 @@ impl Sock {
         } else {
             let mut window = i64::from(self.rcv_wnd);
             if window <= free_space - mss || window > free_space {
-                window = if mss > 0 { free_space - free_space % mss } else { free_space };
+                window = if mss > 0 {
+                    free_space - free_space % mss
+                } else {
+                    free_space
+                };
             } else if mss == full_space && free_space > window + (full_space >> 1) {
                 window = free_space;
             }
@@ -127,9 +131,21 @@ impl Sock {
 
     /// Options of our SYN (or, in a simultaneous open, SYN-ACK), as Linux lays them out.
     pub fn syn_options(&self, ctx: &Ctx<'_>, synack: bool) -> Vec<TcpOption> {
-        let ts = if synack { self.rx_opt.tstamp_ok } else { ctx.sys.tcp_timestamps != 0 };
-        let sack = if synack { self.rx_opt.sack_ok } else { ctx.sys.tcp_sack != 0 };
-        let ws = if synack { self.rx_opt.wscale_ok } else { ctx.sys.tcp_window_scaling != 0 };
+        let ts = if synack {
+            self.rx_opt.tstamp_ok
+        } else {
+            ctx.sys.tcp_timestamps != 0
+        };
+        let sack = if synack {
+            self.rx_opt.sack_ok
+        } else {
+            ctx.sys.tcp_sack != 0
+        };
+        let ws = if synack {
+            self.rx_opt.wscale_ok
+        } else {
+            ctx.sys.tcp_window_scaling != 0
+        };
         let ecr = if synack { self.rx_opt.ts_recent } else { 0 };
         crate::listen::syn_options(
             self.advmss as u16,
@@ -147,7 +163,10 @@ impl Sock {
         if self.rx_opt.tstamp_ok {
             opts.push(TcpOption::Nop);
             opts.push(TcpOption::Nop);
-            opts.push(TcpOption::Timestamps { tsval: self.tsval(ctx), tsecr: self.rx_opt.ts_recent });
+            opts.push(TcpOption::Timestamps {
+                tsval: self.tsval(ctx),
+                tsecr: self.rx_opt.ts_recent,
+            });
             remaining -= TCPOLEN_TSTAMP_ALIGNED as usize;
         }
         if self.rx_opt.sack_ok && (!self.ofo.is_empty() || self.dsack.is_some()) {
@@ -156,7 +175,12 @@ impl Sock {
             let dsack = self.dsack.map(|(left, right)| SackBlock { left, right });
             let blocks: Vec<SackBlock> = dsack
                 .into_iter()
-                .chain(self.ofo.sack_blocks(max).into_iter().map(|(left, right)| SackBlock { left, right }))
+                .chain(
+                    self.ofo
+                        .sack_blocks(max)
+                        .into_iter()
+                        .map(|(left, right)| SackBlock { left, right }),
+                )
                 .take(max)
                 .collect();
             if !blocks.is_empty() {
@@ -186,7 +210,11 @@ impl Sock {
     pub fn transmit(&mut self, ctx: &mut Ctx<'_>, seq: u32, mut flags: TcpFlags, len: u32) {
         let syn = flags.contains(TcpFlags::SYN);
         let synack = syn && flags.contains(TcpFlags::ACK);
-        let options = if syn { self.syn_options(ctx, synack) } else { self.established_options(ctx) };
+        let options = if syn {
+            self.syn_options(ctx, synack)
+        } else {
+            self.established_options(ctx)
+        };
         let window = if syn {
             // Linux: SYN and SYN-ACK windows are never scaled.
             self.rcv_wnd.min(u32::from(u16::MAX)) as u16
@@ -208,7 +236,11 @@ impl Sock {
             src_port: self.local.port(),
             dst_port: self.remote.port(),
             seq,
-            ack: if flags.contains(TcpFlags::ACK) { self.rcv_nxt } else { 0 },
+            ack: if flags.contains(TcpFlags::ACK) {
+                self.rcv_nxt
+            } else {
+                0
+            },
             flags,
             window,
             checksum: 0,
@@ -252,7 +284,8 @@ impl Sock {
             }
         }
         self.dsack = None;
-        self.ack.pending &= !(ICSK_ACK_SCHED | ICSK_ACK_TIMER | ICSK_ACK_NOW | ICSK_ACK_PUSHED | ICSK_ACK_PUSHED2);
+        self.ack.pending &=
+            !(ICSK_ACK_SCHED | ICSK_ACK_TIMER | ICSK_ACK_NOW | ICSK_ACK_PUSHED | ICSK_ACK_PUSHED2);
         self.slots[Slot::DelAck as usize] = None;
     }
 
@@ -268,7 +301,11 @@ impl Sock {
     /// Linux: tcp_acceptable_seq() — snd_nxt, unless the peer shrank its window below it.
     pub fn acceptable_seq(&self) -> u32 {
         let wnd_end = self.snd_una.wrapping_add(self.snd_wnd);
-        if !after(self.snd_nxt, wnd_end) || (self.rx_opt.snd_wscale > 0 && after(self.snd_nxt, wnd_end) && self.snd_nxt.wrapping_sub(wnd_end) < (1 << self.rx_opt.snd_wscale)) {
+        if !after(self.snd_nxt, wnd_end)
+            || (self.rx_opt.snd_wscale > 0
+                && after(self.snd_nxt, wnd_end)
+                && self.snd_nxt.wrapping_sub(wnd_end) < (1 << self.rx_opt.snd_wscale))
+        {
             self.snd_nxt
         } else {
             wnd_end
@@ -457,7 +494,9 @@ impl Sock {
 
     /// Linux: tcp_retransmit_skb() for the segment at `idx` of the retransmission queue.
     pub fn retransmit(&mut self, ctx: &mut Ctx<'_>, idx: usize) {
-        let Some(seg) = self.rtx.get(idx).cloned() else { return };
+        let Some(seg) = self.rtx.get(idx).cloned() else {
+            return;
+        };
         let mut flags = TcpFlags::ACK;
         if seg.syn {
             flags = TcpFlags::SYN;
@@ -531,7 +570,9 @@ impl Sock {
     pub fn clamp_rto_to_user_timeout(&self, ctx: &Ctx<'_>) -> Jiffies {
         let rto = self.icsk_rto;
         let user_timeout = self.opts.user_timeout_ms;
-        let Some(start) = self.retrans_stamp else { return rto };
+        let Some(start) = self.retrans_stamp else {
+            return rto;
+        };
         if user_timeout == 0 {
             return rto;
         }
@@ -550,10 +591,15 @@ impl Sock {
             return;
         }
         let mut rto = self.clamp_rto_to_user_timeout(ctx);
-        if matches!(self.xmit_kind, Some(XmitTimer::LossProbe | XmitTimer::ReoTimeout)) {
+        if matches!(
+            self.xmit_kind,
+            Some(XmitTimer::LossProbe | XmitTimer::ReoTimeout)
+        ) {
             // Linux: tcp_rto_delta_us() — measured from the head's send time.
             if let Some(head) = self.rtx.front() {
-                let elapsed = ctx.hz.usecs_to_jiffies((ctx.now - head.sent_at).as_micros() as u64);
+                let elapsed = ctx
+                    .hz
+                    .usecs_to_jiffies((ctx.now - head.sent_at).as_micros() as u64);
                 rto = rto.saturating_sub(elapsed).max(1);
             }
         }
@@ -570,7 +616,10 @@ impl Sock {
 
     /// Linux: tcp_probe0_base() then the backoff of tcp_probe0_when().
     pub fn probe0_base(&self, ctx: &Ctx<'_>) -> Jiffies {
-        let base = self.icsk_rto.max(ctx.hz.div(5).max(1)).max(ctx.hz.msecs_to_jiffies(0));
+        let base = self
+            .icsk_rto
+            .max(ctx.hz.hz_div(5).max(1))
+            .max(ctx.hz.msecs_to_jiffies(0));
         let rto_max = ctx.hz.msecs_to_jiffies(u64::from(ctx.sys.tcp_rto_max_ms));
         let shift = self.icsk_backoff.min(31);
         (base << shift).min(rto_max)

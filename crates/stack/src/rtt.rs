@@ -26,7 +26,7 @@ pub const TCP_MIN_RTT_WLEN_SECS: u32 = 300;
 
 /// Linux: TCP_RTO_MIN (`HZ/5`) in jiffies.
 pub fn tcp_rto_min(hz: Hz) -> Jiffies {
-    hz.div(5)
+    hz.hz_div(5)
 }
 
 /// Linux: TCP_RTO_MAX (`120*HZ`) in jiffies.

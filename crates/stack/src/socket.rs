@@ -255,7 +255,10 @@ pub struct Sock {
 impl Sock {
     /// Bytes in flight, in packets (Linux: tcp_packets_in_flight()).
     pub fn packets_in_flight(&self) -> u32 {
-        (self.packets_out.saturating_sub(self.sacked_out + self.lost_out)) + self.retrans_out
+        (self
+            .packets_out
+            .saturating_sub(self.sacked_out + self.lost_out))
+            + self.retrans_out
     }
 
     /// Linux: tcp_receive_window() — what is left of the window we last advertised.
@@ -304,8 +307,11 @@ impl Sock {
 
     /// Queued for `ss`'s Send-Q: written and not yet acknowledged.
     pub fn send_q(&self) -> u32 {
-        self.write_seq.wrapping_sub(self.snd_una).wrapping_sub(u32::from(
-            matches!(self.state, TcpState::SynSent | TcpState::SynRecv),
-        ))
+        self.write_seq
+            .wrapping_sub(self.snd_una)
+            .wrapping_sub(u32::from(matches!(
+                self.state,
+                TcpState::SynSent | TcpState::SynRecv
+            )))
     }
 }

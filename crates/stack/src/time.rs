@@ -42,7 +42,10 @@ impl Instant {
 impl Add<Duration> for Instant {
     type Output = Instant;
     fn add(self, d: Duration) -> Instant {
-        Instant(self.0.saturating_add(d.as_nanos().min(u64::MAX as u128) as u64))
+        Instant(
+            self.0
+                .saturating_add(d.as_nanos().min(u64::MAX as u128) as u64),
+        )
     }
 }
 
@@ -68,7 +71,12 @@ impl fmt::Debug for Instant {
 /// Seconds with microsecond precision, as a timeline prints it: `1.204000`.
 impl fmt::Display for Instant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{:06}", self.0 / 1_000_000_000, (self.0 % 1_000_000_000) / 1_000)
+        write!(
+            f,
+            "{}.{:06}",
+            self.0 / 1_000_000_000,
+            (self.0 % 1_000_000_000) / 1_000
+        )
     }
 }
 
@@ -113,7 +121,7 @@ impl Hz {
         Duration::from_nanos(j * self.tick_ns())
     }
     /// `HZ / d` in ticks, as the kernel's constants are written (`HZ/5` is TCP_RTO_MIN).
-    pub fn div(self, d: u32) -> Jiffies {
+    pub fn hz_div(self, d: u32) -> Jiffies {
         u64::from(self.0 / d)
     }
     /// The jiffies counter at `now` (the tick `now` falls in).
@@ -133,7 +141,7 @@ mod tests {
         assert_eq!(hz.jiffies_to_msecs(51), 204);
         assert_eq!(Hz(1000).usecs_to_jiffies(200_050), 201);
         assert_eq!(hz.msecs_to_jiffies(200), 50);
-        assert_eq!(hz.div(5), 50);
+        assert_eq!(hz.hz_div(5), 50);
     }
 
     #[test]

@@ -22,7 +22,10 @@ pub enum Disposition {
     Done,
     /// An orphan reached TIME_WAIT or FIN_WAIT2's short half: replace it with a time-wait
     /// record with this substate and lifetime.
-    TimeWait { substate: TcpState, timeout: Jiffies },
+    TimeWait {
+        substate: TcpState,
+        timeout: Jiffies,
+    },
 }
 
 impl Sock {
@@ -93,7 +96,9 @@ impl Sock {
         if self.icsk_retransmits == 0 {
             return false;
         }
-        let Some(start) = self.retrans_stamp else { return false };
+        let Some(start) = self.retrans_stamp else {
+            return false;
+        };
         let timeout_ms = if user_timeout_ms == 0 {
             let rto_base_ms = if matches!(self.state, TcpState::SynSent | TcpState::SynRecv) {
                 1000 // tcp_timeout_init()
@@ -120,8 +125,11 @@ impl Sock {
         let mut expired = false;
         let retry_until;
         if matches!(self.state, TcpState::SynSent | TcpState::SynRecv) {
-            let syn_retries =
-                if self.opts.syncnt != 0 { self.opts.syncnt } else { ctx.sys.tcp_syn_retries };
+            let syn_retries = if self.opts.syncnt != 0 {
+                self.opts.syncnt
+            } else {
+                ctx.sys.tcp_syn_retries
+            };
             retry_until = u32::from(syn_retries);
             let mut max_retransmits = retry_until;
             if self.state == TcpState::SynSent {
@@ -243,7 +251,7 @@ impl Sock {
             let thresh = ctx.sys.tcp_pingpong_thresh;
             if !self.in_pingpong(thresh) {
                 // Delayed ACK missed: inflate ATO, capped at the RTO and at 200 ms.
-                let cap = self.icsk_rto.min(ctx.hz.div(5));
+                let cap = self.icsk_rto.min(ctx.hz.hz_div(5));
                 self.ack.ato = (self.ack.ato << 1).min(cap);
             } else {
                 self.ack.pingpong = 0;
@@ -273,7 +281,10 @@ impl Sock {
         }
         let keepidle = self.keepalive_time(ctx);
         let intvl = self.keepalive_intvl(ctx);
-        let probes = self.opts.keepcnt.unwrap_or(u32::from(ctx.sys.tcp_keepalive_probes));
+        let probes = self
+            .opts
+            .keepcnt
+            .unwrap_or(u32::from(ctx.sys.tcp_keepalive_probes));
         // Linux: only probe when nothing is in flight and nothing waits to be sent.
         if self.packets_out > 0 || self.has_unsent() {
             self.reset_keepalive(ctx, keepidle);
@@ -316,7 +327,9 @@ impl Sock {
     /// Linux: keepalive_time_elapsed() — idle time since the last segment received.
     fn keepalive_time_elapsed(&self, ctx: &Ctx<'_>) -> Jiffies {
         let last = self.stats.last_ack_recv.max(self.stats.last_data_recv);
-        ctx.hz.jiffies_at(ctx.now).saturating_sub(ctx.hz.jiffies_at(last))
+        ctx.hz
+            .jiffies_at(ctx.now)
+            .saturating_sub(ctx.hz.jiffies_at(last))
     }
 
     /// Linux: tcp_reset_keepalive_timer().

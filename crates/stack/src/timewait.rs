@@ -56,7 +56,11 @@ impl TwSock {
         let flags = seg.flags;
         let seq = seg.seq;
         let end_seq = seq.wrapping_add(seg.seg_len());
-        let ts = if self.tstamp_ok { seg.timestamps() } else { None };
+        let ts = if self.tstamp_ok {
+            seg.timestamps()
+        } else {
+            None
+        };
         let paws_reject = match ts {
             Some((tsval, _)) if !flags.contains(TcpFlags::RST) => {
                 (self.ts_recent.wrapping_sub(tsval) as i32) > 0
@@ -94,7 +98,8 @@ impl TwSock {
             return TwStatus::Success;
         }
         // The real TIME_WAIT.
-        if !paws_reject && seq == self.rcv_nxt && (seq == end_seq || flags.contains(TcpFlags::RST)) {
+        if !paws_reject && seq == self.rcv_nxt && (seq == end_seq || flags.contains(TcpFlags::RST))
+        {
             if flags.contains(TcpFlags::RST) {
                 if ctx.sys.tcp_rfc1337 == 0 {
                     return TwStatus::Kill;

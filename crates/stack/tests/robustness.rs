@@ -1064,7 +1064,8 @@ fn run(fixture: Fixture, v6: bool, seed: u64, actions: &[Action]) -> Result<(), 
 /// `EPISODE` steps, so most steps hit a live connection.
 const STEPS: usize = 2_000;
 const EPISODE: usize = 250;
-const SEEDS: u64 = 20;
+const SEEDS: u64 = std_seeds();
+const fn std_seeds() -> u64 { 300 }
 
 /// Plays a hostile peer against `fixture`: `SEEDS` seeds × `STEPS` mixed steps, each seed
 /// alternating IPv4 and IPv6 fixtures.
@@ -1112,7 +1113,7 @@ macro_rules! state_tests {
             use super::*;
 
             proptest! {
-                #![proptest_config(config(48))]
+                #![proptest_config(config(1000))]
 
                 /// (a) Arbitrary bytes, as datagrams and as TCP segments that pass the checksum.
                 #[test]

@@ -110,7 +110,10 @@ struct Slab<T> {
 
 impl<T> Default for Slab<T> {
     fn default() -> Self {
-        Slab { items: Vec::new(), free: Vec::new() }
+        Slab {
+            items: Vec::new(),
+            free: Vec::new(),
+        }
     }
 }
 
@@ -138,7 +141,10 @@ impl<T> Slab<T> {
         self.items.get_mut(i)?.as_mut()
     }
     fn iter(&self) -> impl Iterator<Item = (usize, &T)> {
-        self.items.iter().enumerate().filter_map(|(i, v)| v.as_ref().map(|v| (i, v)))
+        self.items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| v.as_ref().map(|v| (i, v)))
     }
     fn len(&self) -> usize {
         self.items.len() - self.free.len()
@@ -240,8 +246,16 @@ impl Stack {
             .iter()
             .filter(|(_, s)| s.state != TcpState::Close || s.fd.is_some())
             .map(|(_, s)| (s.local, s.remote, s.state))
-            .chain(self.reqs.iter().map(|(_, r)| (r.local, r.remote, TcpState::SynRecv)))
-            .chain(self.tws.iter().map(|(_, t)| (t.local, t.remote, t.substate)))
+            .chain(
+                self.reqs
+                    .iter()
+                    .map(|(_, r)| (r.local, r.remote, TcpState::SynRecv)),
+            )
+            .chain(
+                self.tws
+                    .iter()
+                    .map(|(_, t)| (t.local, t.remote, t.substate)),
+            )
             .collect();
         v.sort();
         v
@@ -249,7 +263,12 @@ impl Stack {
 
     fn ctx(&mut self, now: Instant) -> (Ctx<'_>, &mut Slab<Sock>) {
         (
-            Ctx { now, hz: self.config.hz, sys: &self.config.sysctls, out: &mut self.out },
+            Ctx {
+                now,
+                hz: self.config.hz,
+                sys: &self.config.sysctls,
+                out: &mut self.out,
+            },
             &mut self.conns,
         )
     }
@@ -260,13 +279,21 @@ impl Stack {
     pub fn poll_transmit(&mut self, _now: Instant, buf: &mut [u8]) -> Option<Transmit> {
         let d = self.out.tx.front()?;
         if d.bytes.len() > buf.len() {
-            tracing::warn!("transmit buffer of {} bytes is too small for {}", buf.len(), d.bytes.len());
+            tracing::warn!(
+                "transmit buffer of {} bytes is too small for {}",
+                buf.len(),
+                d.bytes.len()
+            );
             self.out.tx.pop_front();
             return None;
         }
         let d = self.out.tx.pop_front()?;
         buf[..d.bytes.len()].copy_from_slice(&d.bytes);
-        Some(Transmit { len: d.bytes.len(), src: d.src, dst: d.dst })
+        Some(Transmit {
+            len: d.bytes.len(),
+            src: d.src,
+            dst: d.dst,
+        })
     }
 
     /// The earliest armed timer.
@@ -370,7 +397,9 @@ impl Stack {
                         _ => Slot::Sk,
                     };
                     let (mut ctx, conns) = self.ctx(at);
-                    let Some(sock) = conns.get_mut(c) else { continue };
+                    let Some(sock) = conns.get_mut(c) else {
+                        continue;
+                    };
                     let disp = sock.on_timer(&mut ctx, slot);
                     self.finish(now, c, disp);
                 }
@@ -391,7 +420,9 @@ impl Stack {
             Disposition::Keep => self.sync_conn_timers(c),
             Disposition::Done => self.release_conn(c),
             Disposition::TimeWait { substate, timeout } => {
-                let Some(sock) = self.conns.get(c) else { return };
+                let Some(sock) = self.conns.get(c) else {
+                    return;
+                };
                 let over = self.tws.len() as u32 >= self.config.sysctls.tcp_max_tw_buckets;
                 if !over {
                     let hz = self.config.hz;
@@ -438,7 +469,9 @@ impl Stack {
     }
 
     fn release_conn_keep_tuple(&mut self, c: usize, tuple_taken: bool) {
-        let Some(sock) = self.conns.get_mut(c) else { return };
+        let Some(sock) = self.conns.get_mut(c) else {
+            return;
+        };
         sock.slots = [None; 3];
         let key = (sock.local, sock.remote);
         let port = sock.local.port();
@@ -474,7 +507,9 @@ impl Stack {
 
     /// Linux: reqsk_timer_handler().
     fn req_timer(&mut self, now: Instant, r: usize) {
-        let Some(req) = self.reqs.get_mut(r) else { return };
+        let Some(req) = self.reqs.get_mut(r) else {
+            return;
+        };
         req.armed = None;
         req.timer = None;
         let listener = req.listener;
@@ -485,7 +520,12 @@ impl Stack {
             .filter(|n| *n != 0)
             .unwrap_or(self.config.sysctls.tcp_synack_retries);
         let max_retries = u32::from(synack_retries);
-        let mut ctx = Ctx { now, hz: self.config.hz, sys: &self.config.sysctls, out: &mut self.out };
+        let mut ctx = Ctx {
+            now,
+            hz: self.config.hz,
+            sys: &self.config.sysctls,
+            out: &mut self.out,
+        };
         if req.num_timeout >= max_retries {
             // Expired: dropped silently, no RST.
             let key = (req.local, req.remote);
@@ -559,9 +599,15 @@ impl Stack {
             }
             Some(ConnRef::Req(r)) => self.check_req(now, r, seg),
             Some(ConnRef::Tw(t)) => {
-                let mut ctx =
-                    Ctx { now, hz: self.config.hz, sys: &self.config.sysctls, out: &mut self.out };
-                let Some(tw) = self.tws.get_mut(t) else { return };
+                let mut ctx = Ctx {
+                    now,
+                    hz: self.config.hz,
+                    sys: &self.config.sysctls,
+                    out: &mut self.out,
+                };
+                let Some(tw) = self.tws.get_mut(t) else {
+                    return;
+                };
                 match tw.process(&mut ctx, seg) {
                     TwStatus::Success => self.sync_tw_timer(t),
                     TwStatus::Rst => {
@@ -647,13 +693,22 @@ impl Stack {
         isn: Option<u32>,
     ) {
         let sys = &self.config.sysctls;
-        let Some(lst) = self.listeners.get(l) else { return };
-        if lst.accept_queue_full() || lst.qlen >= sys.tcp_max_syn_backlog.min(lst.max_ack_backlog.max(1) * 2).max(lst.max_ack_backlog) {
-            // Linux drops the SYN (syncookies are not modelled yet); the peer retries.
+        let Some(lst) = self.listeners.get(l) else {
+            return;
+        };
+        // Linux: tcp_conn_request(). A full request queue would switch to syncookies, which
+        // tcplab does not model yet: the SYN is dropped and the peer retries.
+        let reqsk_queue_full = lst.qlen > lst.max_ack_backlog;
+        let no_cookie_pressure = sys.tcp_syncookies == 0
+            && sys.tcp_max_syn_backlog.saturating_sub(lst.qlen) < (sys.tcp_max_syn_backlog >> 2);
+        if (isn.is_none() && reqsk_queue_full) || lst.accept_queue_full() || no_cookie_pressure {
             self.out.drop(DropReason::ListenOverflow);
             return;
         }
-        let iss = isn.unwrap_or_else(|| self.isn.isn(now, local.ip(), local.port(), remote.ip(), remote.port()));
+        let iss = isn.unwrap_or_else(|| {
+            self.isn
+                .isn(now, local.ip(), local.port(), remote.ip(), remote.port())
+        });
         let ts_offset = self.isn.ts_offset(local.ip(), remote.ip());
         let ip_hdr = if local.is_ipv4() { 20 } else { 40 };
         let mut advmss = self.config.mtu.saturating_sub(ip_hdr + 20);
@@ -675,7 +730,11 @@ impl Stack {
         let peer_mss = u32::from(seg.mss().unwrap_or(536));
         rx_opt.mss_clamp = peer_mss.min(advmss) as u16;
         // Linux: tcp_openreq_init_rwin().
-        let rcvbuf = self.listeners.get(l).and_then(|_| None::<u32>).unwrap_or(sys.tcp_rmem[1]);
+        let rcvbuf = self
+            .listeners
+            .get(l)
+            .and(None::<u32>)
+            .unwrap_or(sys.tcp_rmem[1]);
         let full_space = crate::output::win_from_space(i64::from(rcvbuf)) as u32;
         let mss_for_window = advmss.saturating_sub(if rx_opt.tstamp_ok { 12 } else { 0 });
         let (rcv_wnd, window_clamp, rcv_wscale) = select_initial_window(
@@ -707,11 +766,19 @@ impl Stack {
             armed: None,
             last_oow_ack_time: None,
         };
-        let mut ctx = Ctx { now, hz: self.config.hz, sys: &self.config.sysctls, out: &mut self.out };
+        let mut ctx = Ctx {
+            now,
+            hz: self.config.hz,
+            sys: &self.config.sysctls,
+            out: &mut self.out,
+        };
         req.send_synack(&mut ctx);
         let when = req.timeout(&ctx);
         let deadline = ctx.deadline(when);
-        let r = self.reqs.insert(ReqSock { timer: Some(deadline), ..req });
+        let r = self.reqs.insert(ReqSock {
+            timer: Some(deadline),
+            ..req
+        });
         self.tuples.insert((local, remote), ConnRef::Req(r));
         if let Some(lst) = self.listeners.get_mut(l) {
             lst.qlen += 1;
@@ -722,10 +789,17 @@ impl Stack {
 
     /// Linux: tcp_check_req() — a segment for a request socket.
     fn check_req(&mut self, now: Instant, r: usize, seg: &TcpRepr<'_>) {
-        let Some(req) = self.reqs.get_mut(r) else { return };
+        let Some(req) = self.reqs.get_mut(r) else {
+            return;
+        };
         let f = seg.flags;
         let (local, remote) = (req.local, req.remote);
-        let mut ctx = Ctx { now, hz: self.config.hz, sys: &self.config.sysctls, out: &mut self.out };
+        let mut ctx = Ctx {
+            now,
+            hz: self.config.hz,
+            sys: &self.config.sysctls,
+            out: &mut self.out,
+        };
         // A retransmitted SYN: answer with the SYN-ACK again, rate-limited.
         if seg.seq == req.irs && f.contains(TcpFlags::SYN) && !f.contains(TcpFlags::RST) {
             let mut last = req.last_oow_ack_time;
@@ -748,7 +822,8 @@ impl Stack {
         }
         let rcv_nxt = req.irs.wrapping_add(1);
         let end_seq = seg.seq.wrapping_add(seg.seg_len());
-        let in_window = !before(end_seq, rcv_nxt) && !after(seg.seq, rcv_nxt.wrapping_add(req.rcv_wnd));
+        let in_window =
+            !before(end_seq, rcv_nxt) && !after(seg.seq, rcv_nxt.wrapping_add(req.rcv_wnd));
         if !in_window {
             if !f.contains(TcpFlags::RST) {
                 let mut last = req.last_oow_ack_time;
@@ -771,7 +846,10 @@ impl Stack {
             return;
         }
         let l = req.listener;
-        let full = self.listeners.get(l).is_none_or(|lst| lst.accept_queue_full());
+        let full = self
+            .listeners
+            .get(l)
+            .is_none_or(|lst| lst.accept_queue_full());
         if full {
             if self.config.sysctls.tcp_abort_on_overflow != 0 {
                 send_reset_for(&mut self.out, local, remote, seg);
@@ -783,7 +861,9 @@ impl Stack {
             }
             return;
         }
-        let Some(req) = self.reqs.remove(r) else { return };
+        let Some(req) = self.reqs.remove(r) else {
+            return;
+        };
         if let Some((at, s)) = req.armed {
             self.timers.remove(&(at, s, TimerRef::Req(r)));
         }
@@ -804,12 +884,13 @@ impl Stack {
             send_reset_for(&mut self.out, local, remote, seg);
         }
         self.finish(now, c, verdict.disposition);
-        if established && self.conns.get(c).is_some() {
-            if let Some(lst) = self.listeners.get_mut(l) {
-                lst.accept_queue.push_back(c);
-                let fd = lst.fd;
-                self.out.events.push_back((fd, Event::Acceptable));
-            }
+        if established
+            && self.conns.get(c).is_some()
+            && let Some(lst) = self.listeners.get_mut(l)
+        {
+            lst.accept_queue.push_back(c);
+            let fd = lst.fd;
+            self.out.events.push_back((fd, Event::Acceptable));
         }
     }
 
@@ -832,7 +913,11 @@ impl Stack {
     /// SYN_RECV with its SYN-ACK in the retransmission queue; the ACK that completes the
     /// handshake is then processed by it.
     fn create_child(&mut self, now: Instant, req: &ReqSock) -> usize {
-        let opts = self.listeners.get(req.listener).map(|l| l.opts).unwrap_or_default();
+        let opts = self
+            .listeners
+            .get(req.listener)
+            .map(|l| l.opts)
+            .unwrap_or_default();
         let mut sock = self.new_sock(req.local, req.remote, opts, None, None);
         sock.state = TcpState::SynRecv;
         sock.listener = Some(req.listener);
@@ -870,9 +955,13 @@ impl Stack {
         });
         sock.packets_out = 1;
         let hz = self.config.hz;
-        let ctx = Ctx { now, hz, sys: &self.config.sysctls, out: &mut self.out };
+        let ctx = Ctx {
+            now,
+            hz,
+            sys: &self.config.sysctls,
+            out: &mut self.out,
+        };
         sock.sync_mss(&ctx);
-        sock.ack.rcv_mss = sock.advmss.min(sock.mss_cache).min(sock.rcv_wnd / 2).min(536).max(88);
         self.conns.insert(sock)
     }
 
@@ -933,7 +1022,10 @@ impl Stack {
             ofo: Assembler::new(),
             ofo_fin_seq: None,
             fin_received: false,
-            rx_opt: RxOpt { mss_clamp: 536, ..RxOpt::default() },
+            rx_opt: RxOpt {
+                mss_clamp: 536,
+                ..RxOpt::default()
+            },
             ts_offset: 0,
             rcv_shutdown: false,
             snd_shutdown: false,
@@ -974,12 +1066,17 @@ impl Stack {
     /// first broken invariant as a sentence.
     pub fn check_invariants(&self) -> Result<(), String> {
         for (c, s) in self.conns.iter() {
-            let at = |what: &str| format!("socket {} > {} ({:?}): {what}", s.local, s.remote, s.state);
+            let at =
+                |what: &str| format!("socket {} > {} ({:?}): {what}", s.local, s.remote, s.state);
             if crate::seq::after(s.snd_una, s.snd_nxt) {
                 return Err(at("snd_una is after snd_nxt"));
             }
             if s.packets_out as usize != s.rtx.len() {
-                return Err(at(&format!("packets_out {} but {} queued", s.packets_out, s.rtx.len())));
+                return Err(at(&format!(
+                    "packets_out {} but {} queued",
+                    s.packets_out,
+                    s.rtx.len()
+                )));
             }
             let sacked = s.rtx.iter().filter(|x| x.sacked).count() as u32;
             let lost = s.rtx.iter().filter(|x| x.lost).count() as u32;
@@ -999,10 +1096,14 @@ impl Stack {
             }
             let written = s.write_seq.wrapping_sub(s.sndbuf_seq) as usize;
             if written != s.sndbuf.len() {
-                return Err(at(&format!("send buffer holds {} bytes, sequence says {written}", s.sndbuf.len())));
+                return Err(at(&format!(
+                    "send buffer holds {} bytes, sequence says {written}",
+                    s.sndbuf.len()
+                )));
             }
-            if s.rcv_nxt.wrapping_sub(s.copied_seq) as usize != s.rcvbuf.len()
-                + usize::from(s.fin_received && !matches!(s.state, TcpState::SynSent))
+            if s.rcv_nxt.wrapping_sub(s.copied_seq) as usize
+                != s.rcvbuf.len()
+                    + usize::from(s.fin_received && !matches!(s.state, TcpState::SynSent))
                 && s.state != TcpState::Close
             {
                 return Err(at(&format!(
@@ -1020,27 +1121,42 @@ impl Stack {
                 return Err(at("a closed socket has a timer armed"));
             }
             let armed = self.conn_armed.get(&c).copied().unwrap_or([None; 3]);
-            for i in 0..3 {
-                if s.slots[i] != armed[i].map(|a| a.0) {
-                    return Err(at(&format!("slot {i} is {:?} but the queue has {:?}", s.slots[i], armed[i])));
+            for (i, (slot, queued)) in s.slots.iter().zip(armed.iter()).enumerate() {
+                if *slot != queued.map(|a| a.0) {
+                    return Err(at(&format!(
+                        "slot {i} is {slot:?} but the queue has {queued:?}"
+                    )));
                 }
             }
         }
         for (key, r) in &self.tuples {
             let ok = match r {
-                ConnRef::Conn(c) => self.conns.get(*c).is_some_and(|s| (s.local, s.remote) == *key),
-                ConnRef::Req(x) => self.reqs.get(*x).is_some_and(|s| (s.local, s.remote) == *key),
-                ConnRef::Tw(x) => self.tws.get(*x).is_some_and(|s| (s.local, s.remote) == *key),
+                ConnRef::Conn(c) => self
+                    .conns
+                    .get(*c)
+                    .is_some_and(|s| (s.local, s.remote) == *key),
+                ConnRef::Req(x) => self
+                    .reqs
+                    .get(*x)
+                    .is_some_and(|s| (s.local, s.remote) == *key),
+                ConnRef::Tw(x) => self
+                    .tws
+                    .get(*x)
+                    .is_some_and(|s| (s.local, s.remote) == *key),
             };
             if !ok {
-                return Err(format!("4-tuple {} > {} leads to a missing {r:?}", key.0, key.1));
+                return Err(format!(
+                    "4-tuple {} > {} leads to a missing {r:?}",
+                    key.0, key.1
+                ));
             }
         }
         for (at, _, r) in &self.timers {
             let live = match r {
-                TimerRef::Conn(c, slot) => {
-                    self.conns.get(*c).is_some_and(|s| s.slots[*slot as usize] == Some(*at))
-                }
+                TimerRef::Conn(c, slot) => self
+                    .conns
+                    .get(*c)
+                    .is_some_and(|s| s.slots[*slot as usize] == Some(*at)),
                 TimerRef::Req(x) => self.reqs.get(*x).is_some_and(|s| s.timer == Some(*at)),
                 TimerRef::Tw(x) => self.tws.get(*x).is_some_and(|s| s.timer == *at),
             };
@@ -1054,7 +1170,11 @@ impl Stack {
 
 impl Stack {
     /// `getsockopt(TCP_INFO)`.
-    pub fn tcp_info(&self, now: Instant, fd: Fd) -> Result<crate::info::TcpInfo, crate::errno::Errno> {
+    pub fn tcp_info(
+        &self,
+        now: Instant,
+        fd: Fd,
+    ) -> Result<crate::info::TcpInfo, crate::errno::Errno> {
         match self.fds.get(&fd) {
             Some(FdKind::Conn(c)) => self
                 .conns
@@ -1145,7 +1265,7 @@ impl Stack {
                 info: None,
             });
         }
-        v.sort_by(|a, b| (a.local, a.peer).cmp(&(b.local, b.peer)));
+        v.sort_by_key(|a| (a.local, a.peer));
         v
     }
 }

@@ -92,7 +92,10 @@ impl Stack {
         if addr.port() == 0 {
             addr.set_port(self.ephemeral_port()?);
         } else {
-            let reuse = self.fresh_mut(fd).map(|f| f.opts.reuseaddr).unwrap_or(false);
+            let reuse = self
+                .fresh_mut(fd)
+                .map(|f| f.opts.reuseaddr)
+                .unwrap_or(false);
             let listening = self.listen_map.contains_key(&addr.port());
             if self.port_in_use(addr) && (!reuse || listening) {
                 return Err(Errno::EADDRINUSE);
@@ -119,7 +122,11 @@ impl Stack {
     /// `listen()`. The backlog is capped by `somaxconn`, as Linux does.
     pub fn listen(&mut self, fd: Fd, backlog: i32) -> Result<(), Errno> {
         let max = self.config.sysctls.somaxconn;
-        let backlog = if backlog < 0 { max } else { (backlog as u32).min(max) };
+        let backlog = if backlog < 0 {
+            max
+        } else {
+            (backlog as u32).min(max)
+        };
         match self.fds.get(&fd) {
             Some(FdKind::Listener(l)) => {
                 if let Some(lst) = self.listeners.get_mut(*l) {
@@ -144,7 +151,8 @@ impl Stack {
             }
         };
         if self.listen_map.get(&local.port()).is_some_and(|v| {
-            v.iter().any(|(a, _)| *a == local.ip() || a.is_unspecified() || local.ip().is_unspecified())
+            v.iter()
+                .any(|(a, _)| *a == local.ip() || a.is_unspecified() || local.ip().is_unspecified())
         }) {
             return Err(Errno::EADDRINUSE);
         }
@@ -157,7 +165,10 @@ impl Stack {
             young: 0,
             opts: f.opts,
         });
-        self.listen_map.entry(local.port()).or_default().push((local.ip(), l));
+        self.listen_map
+            .entry(local.port())
+            .or_default()
+            .push((local.ip(), l));
         self.fds.insert(fd, FdKind::Listener(l));
         Ok(())
     }
@@ -231,7 +242,9 @@ impl Stack {
         let sys = &self.config.sysctls;
         sock.fd = Some(fd);
         sock.connecting = true;
-        sock.iss = self.isn.isn(now, local.ip(), local.port(), addr.ip(), addr.port());
+        sock.iss = self
+            .isn
+            .isn(now, local.ip(), local.port(), addr.ip(), addr.port());
         sock.ts_offset = self.isn.ts_offset(local.ip(), addr.ip());
         sock.snd_una = sock.iss;
         sock.snd_nxt = sock.iss.wrapping_add(1);
@@ -260,10 +273,15 @@ impl Stack {
         *self.ports.entry(port).or_insert(0) += 1;
         self.fds.insert(fd, FdKind::Conn(c));
         let (mut ctx, conns) = self.ctx(now);
-        let Some(sock) = conns.get_mut(c) else { return Err(Errno::EBADF) };
+        let Some(sock) = conns.get_mut(c) else {
+            return Err(Errno::EBADF);
+        };
         ctx.out.event(
             Some(fd),
-            crate::api::Event::StateChanged { from: TcpState::Close, to: TcpState::SynSent },
+            crate::api::Event::StateChanged {
+                from: TcpState::Close,
+                to: TcpState::SynSent,
+            },
         );
         // Linux: tcp_connect() — queue the SYN, arm the RTO, start retrans_stamp.
         let iss = sock.iss;
@@ -400,7 +418,9 @@ impl Stack {
             }
             FdKind::Conn(c) => {
                 let (mut ctx, conns) = self.ctx(now);
-                let Some(sock) = conns.get_mut(c) else { return Ok(()) };
+                let Some(sock) = conns.get_mut(c) else {
+                    return Ok(());
+                };
                 sock.fd = None;
                 let disp = tcp_close(sock, &mut ctx);
                 self.finish(now, c, disp);
@@ -411,23 +431,34 @@ impl Stack {
 
     /// Linux: inet_csk_listen_stop() — children not yet accepted are reset, embryos dropped.
     fn close_listener(&mut self, now: Instant, l: usize) {
-        let Some(lst) = self.listeners.remove(l) else { return };
+        let Some(lst) = self.listeners.remove(l) else {
+            return;
+        };
         if let Some(v) = self.listen_map.get_mut(&lst.local.port()) {
             v.retain(|(_, x)| *x != l);
             if v.is_empty() {
                 self.listen_map.remove(&lst.local.port());
             }
         }
-        let reqs: Vec<usize> =
-            self.reqs.iter().filter(|(_, r)| r.listener == l).map(|(i, _)| i).collect();
+        let reqs: Vec<usize> = self
+            .reqs
+            .iter()
+            .filter(|(_, r)| r.listener == l)
+            .map(|(i, _)| i)
+            .collect();
         for r in reqs {
             self.drop_req(r);
         }
         for c in lst.accept_queue {
             let (mut ctx, conns) = self.ctx(now);
-            let Some(sock) = conns.get_mut(c) else { continue };
+            let Some(sock) = conns.get_mut(c) else {
+                continue;
+            };
             sock.listener = None;
-            if matches!(sock.state, TcpState::Established | TcpState::CloseWait | TcpState::SynRecv) {
+            if matches!(
+                sock.state,
+                TcpState::Established | TcpState::CloseWait | TcpState::SynRecv
+            ) {
                 sock.send_active_reset(&mut ctx);
             }
             let disp = sock.done(&mut ctx);
@@ -439,26 +470,24 @@ impl Stack {
     pub fn setsockopt(&mut self, now: Instant, fd: Fd, opt: SockOpt) -> Result<(), Errno> {
         let rmem_max = self.config.sysctls.rmem_max;
         let wmem_max = self.config.sysctls.wmem_max;
-        let hz = self.config.hz;
-        let (opts, bufs): (&mut SockOpts, Option<(&mut Option<u32>, &mut Option<u32>)>) =
-            match self.fds.get_mut(&fd) {
-                None => return Err(Errno::EBADF),
-                Some(FdKind::Fresh(f)) => (&mut f.opts, Some((&mut f.sndbuf, &mut f.rcvbuf))),
-                Some(FdKind::Listener(l)) => {
-                    let l = *l;
-                    let lst = self.listeners.get_mut(l).ok_or(Errno::EBADF)?;
-                    (&mut lst.opts, None)
-                }
-                Some(FdKind::Conn(c)) => {
-                    let c = *c;
-                    let (mut ctx, conns) = self.ctx(now);
-                    let sock = conns.get_mut(c).ok_or(Errno::EBADF)?;
-                    let r = set_conn_opt(sock, &mut ctx, opt, rmem_max, wmem_max);
-                    self.sync_conn_timers(c);
-                    return r;
-                }
-            };
-        let _ = hz;
+        type Bufs<'a> = Option<(&'a mut Option<u32>, &'a mut Option<u32>)>;
+        let (opts, bufs): (&mut SockOpts, Bufs<'_>) = match self.fds.get_mut(&fd) {
+            None => return Err(Errno::EBADF),
+            Some(FdKind::Fresh(f)) => (&mut f.opts, Some((&mut f.sndbuf, &mut f.rcvbuf))),
+            Some(FdKind::Listener(l)) => {
+                let l = *l;
+                let lst = self.listeners.get_mut(l).ok_or(Errno::EBADF)?;
+                (&mut lst.opts, None)
+            }
+            Some(FdKind::Conn(c)) => {
+                let c = *c;
+                let (mut ctx, conns) = self.ctx(now);
+                let sock = conns.get_mut(c).ok_or(Errno::EBADF)?;
+                let r = set_conn_opt(sock, &mut ctx, opt, rmem_max, wmem_max);
+                self.sync_conn_timers(c);
+                return r;
+            }
+        };
         apply_opt(opts, opt)?;
         if let Some((snd, rcv)) = bufs {
             match opt {
@@ -497,7 +526,9 @@ impl Stack {
             SockOptName::SndBuf => SockOpt::SndBuf(sndbuf),
             SockOptName::ReuseAddr => SockOpt::ReuseAddr(opts.reuseaddr),
             SockOptName::NoDelay => SockOpt::NoDelay(opts.nodelay),
-            SockOptName::KeepIdle => SockOpt::KeepIdle(opts.keepidle.unwrap_or(sys.tcp_keepalive_time)),
+            SockOptName::KeepIdle => {
+                SockOpt::KeepIdle(opts.keepidle.unwrap_or(sys.tcp_keepalive_time))
+            }
             SockOptName::KeepIntvl => {
                 SockOpt::KeepIntvl(opts.keepintvl.unwrap_or(sys.tcp_keepalive_intvl))
             }
@@ -522,8 +553,16 @@ impl Stack {
                 SockOpt::QuickAck(u32::from(!pp))
             }
             SockOptName::MaxSeg => SockOpt::MaxSeg(match sock.and_then(|c| self.conns.get(c)) {
-                Some(s) if s.state != TcpState::Close && s.state != TcpState::SynSent => s.mss_cache,
-                _ => if opts.user_mss != 0 { u32::from(opts.user_mss) } else { 536 },
+                Some(s) if s.state != TcpState::Close && s.state != TcpState::SynSent => {
+                    s.mss_cache
+                }
+                _ => {
+                    if opts.user_mss != 0 {
+                        u32::from(opts.user_mss)
+                    } else {
+                        536
+                    }
+                }
             }),
             SockOptName::Error => {
                 let err = sock
@@ -606,7 +645,7 @@ fn set_conn_opt(
             if on && live {
                 let when = sock.keepalive_time(ctx);
                 sock.reset_keepalive(ctx, when);
-            } else if !on && !(sock.state == TcpState::FinWait2 && sock.is_orphan()) {
+            } else if !on && (sock.state != TcpState::FinWait2 || !sock.is_orphan()) {
                 sock.slots[crate::socket::Slot::Sk as usize] = None;
             }
         }
