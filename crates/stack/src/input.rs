@@ -597,6 +597,27 @@ impl Sock {
             self.dupacks += 1;
         }
 
+        // Linux: tcp_process_tlp_ack().
+        if let Some(high) = self.tlp_high_seq
+            && !before(ack, high)
+        {
+            let dsack = seg
+                .sack_blocks()
+                .first()
+                .is_some_and(|b| before_eq(b.right, ack));
+            if !self.tlp_retrans || dsack {
+                self.tlp_high_seq = None;
+            } else if after(ack, high) {
+                // The probe repaired a loss: reduce the window once (CWR), then carry on.
+                self.tlp_high_seq = None;
+                self.cc.snd_ssthresh = self.ca.ssthresh(&self.cc);
+                self.cc.snd_cwnd = self.cc.snd_ssthresh.max(1);
+            } else if newly_acked == 0 && newly_sacked == 0 && seg.payload.is_empty() {
+                // A pure duplicate ACK: original and probe both arrived.
+                self.tlp_high_seq = None;
+            }
+        }
+
         // Congestion control and recovery (Linux: tcp_fastretrans_alert(), tcp_cong_control()).
         self.sync_cc();
         let delivered = newly_acked + newly_sacked;
@@ -642,11 +663,12 @@ impl Sock {
                 self.ca.cong_avoid(&mut self.cc, ack, newly_acked, ctx.now);
             }
         }
+        // Linux: tcp_set_xmit_timer() — a loss probe if one applies, else the RTO.
+        if newly_acked > 0 && !self.schedule_loss_probe(ctx, true) {
+            self.rearm_rto(ctx);
+        }
         if matches!(self.ca_state, CaState::Recovery | CaState::Loss) {
             self.xmit_retransmit_queue(ctx);
-        }
-        if newly_acked > 0 {
-            self.rearm_rto(ctx);
         }
         if self.packets_out == 0 {
             self.clear_xmit_timer_if_rto();

@@ -357,7 +357,7 @@ impl Sock {
     /// Queues a FIN after the written data (Linux: tcp_send_fin()).
     pub fn send_fin(&mut self, ctx: &mut Ctx<'_>) {
         self.fin_queued = true;
-        self.write_xmit(ctx, true);
+        self.write_xmit(ctx, false);
     }
 
     /// The sequence number a queued FIN takes.
@@ -366,8 +366,9 @@ impl Sock {
     }
 
     /// Linux: tcp_write_xmit() — sends what the send window, the congestion window and Nagle
-    /// allow. `push` is true when the caller ends a write (PSH semantics apply per mark).
-    pub fn write_xmit(&mut self, ctx: &mut Ctx<'_>, _push: bool) -> bool {
+    /// allow, then schedules a tail loss probe. `probe` is the loss probe's own call
+    /// (`push_one == 2`): one segment, Nagle off, cwnd ignored, no new probe scheduled.
+    pub fn write_xmit(&mut self, ctx: &mut Ctx<'_>, probe: bool) -> bool {
         if !matches!(
             self.state,
             TcpState::Established
@@ -387,7 +388,7 @@ impl Sock {
                 break;
             }
             let quota = self.cwnd_quota();
-            if quota == 0 {
+            if quota == 0 && !probe {
                 break;
             }
             let mss = self.current_mss(ctx);
@@ -399,7 +400,7 @@ impl Sock {
             }
             let fin = fin_pending && len == unsent;
             // Linux: tcp_nagle_test() — a FIN or a full segment always goes.
-            if len < mss && !fin && !self.nagle_allows() {
+            if len < mss && !fin && !probe && !self.nagle_allows() {
                 break;
             }
             let mut flags = TcpFlags::ACK;
@@ -439,11 +440,97 @@ impl Sock {
                 self.rearm_rto(ctx);
             }
             sent_any = true;
+            if probe {
+                break;
+            }
         }
-        if !sent_any {
+        if sent_any {
+            // Linux: one loss probe per tail loss episode.
+            if !probe {
+                self.schedule_loss_probe(ctx, false);
+            }
+        } else {
             self.check_probe_timer(ctx);
         }
         sent_any
+    }
+
+    /// Linux: tcp_schedule_loss_probe() — arm a tail loss probe (RFC 8985) instead of the RTO:
+    /// PTO = 2·SRTT, plus rto_min with one segment out (to cover a delayed ACK) or 2 ms
+    /// otherwise, 1 s without an RTT sample, and never later than the RTO would fire.
+    pub fn schedule_loss_probe(&mut self, ctx: &Ctx<'_>, advancing_rto: bool) -> bool {
+        let early_retrans = ctx.sys.tcp_early_retrans;
+        if (early_retrans != 3 && early_retrans != 4)
+            || self.packets_out == 0
+            || !self.rx_opt.sack_ok
+            || !matches!(
+                self.ca_state,
+                crate::cc::CaState::Open | crate::cc::CaState::Cwr
+            )
+        {
+            return false;
+        }
+        let mut timeout = if self.rtt.srtt_us != 0 {
+            let mut us = u64::from(self.rtt.srtt_us >> 2);
+            us += if self.packets_out == 1 {
+                u64::from(ctx.sys.tcp_rto_min_us)
+            } else {
+                2000
+            };
+            ctx.hz.usecs_to_jiffies(us)
+        } else {
+            u64::from(ctx.hz.0) // TCP_TIMEOUT_INIT
+        };
+        let rto_delta_us: i64 = if advancing_rto {
+            ctx.hz.jiffies_to_usecs(self.icsk_rto) as i64
+        } else {
+            self.rto_delta_us(ctx)
+        };
+        if rto_delta_us > 0 {
+            timeout = timeout.min(ctx.hz.usecs_to_jiffies(rto_delta_us as u64));
+        }
+        self.reset_xmit_timer(ctx, XmitTimer::LossProbe, timeout);
+        true
+    }
+
+    /// Linux: tcp_rto_delta_us() — how far in the future the RTO of the head segment is.
+    fn rto_delta_us(&self, ctx: &Ctx<'_>) -> i64 {
+        let rto_us = ctx.hz.jiffies_to_usecs(self.icsk_rto) as i64;
+        match self.rtx.front() {
+            Some(head) => {
+                let elapsed = (ctx.now - head.sent_at).as_micros() as i64;
+                rto_us - elapsed
+            }
+            None => rto_us,
+        }
+    }
+
+    /// Linux: tcp_send_loss_probe() — new data if the window allows, else the last segment
+    /// again; neither counts as a retransmission for the give-up clock.
+    pub fn send_loss_probe(&mut self, ctx: &mut Ctx<'_>) {
+        if self.tlp_high_seq.is_none() {
+            self.tlp_retrans = false;
+            let mut sent = false;
+            let mss = self.current_mss(ctx);
+            let start = seq_max(self.snd_nxt, self.sndbuf_seq);
+            let first = self.unsent_bytes().min(mss);
+            let wnd_end = self.snd_una.wrapping_add(self.snd_wnd);
+            if self.has_unsent() && !after(start.wrapping_add(first), wnd_end) {
+                let before = self.packets_out;
+                self.write_xmit(ctx, true);
+                sent = self.packets_out > before;
+            } else if let Some(last) = self.rtx.len().checked_sub(1) {
+                self.retransmit_inner(ctx, last, true);
+                self.tlp_retrans = true;
+                sent = true;
+            }
+            if sent {
+                self.tlp_high_seq = Some(self.snd_nxt);
+                // Linux clears icsk_pending so that tcp_rearm_rto() starts a full RTO now.
+                self.xmit_kind = None;
+            }
+        }
+        self.rearm_rto(ctx);
     }
 
     /// Linux: tcp_cwnd_test().
@@ -494,6 +581,12 @@ impl Sock {
 
     /// Linux: tcp_retransmit_skb() for the segment at `idx` of the retransmission queue.
     pub fn retransmit(&mut self, ctx: &mut Ctx<'_>, idx: usize) {
+        self.retransmit_inner(ctx, idx, false);
+    }
+
+    /// Linux: __tcp_retransmit_skb(), and with `tlp == false` the bookkeeping of
+    /// tcp_retransmit_skb() (TCPCB_RETRANS, retrans_out, retrans_stamp) that a loss probe skips.
+    fn retransmit_inner(&mut self, ctx: &mut Ctx<'_>, idx: usize, tlp: bool) {
         let Some(seg) = self.rtx.get(idx).cloned() else {
             return;
         };
@@ -514,12 +607,17 @@ impl Sock {
         self.transmit(ctx, seg.seq, flags, len);
         self.stats.total_retrans += 1;
         self.stats.bytes_retrans += u64::from(len);
+        if let Some(s) = self.rtx.get_mut(idx) {
+            s.sent_at = ctx.now;
+            s.ever_retrans = true;
+        }
+        if tlp {
+            return;
+        }
         if self.retrans_stamp.is_none() {
             self.retrans_stamp = Some(ctx.now);
         }
         if let Some(s) = self.rtx.get_mut(idx) {
-            s.sent_at = ctx.now;
-            s.ever_retrans = true;
             if !s.retrans && !s.sacked {
                 s.retrans = true;
                 self.retrans_out += 1;

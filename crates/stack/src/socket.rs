@@ -240,6 +240,10 @@ pub struct Sock {
     pub lost_out: u32,
     pub retrans_out: u32,
     pub dupacks: u32,
+    /// Linux: tlp_high_seq — snd_nxt when the outstanding loss probe was sent.
+    pub tlp_high_seq: Option<u32>,
+    /// The loss probe was a retransmission (Linux: tlp_retrans).
+    pub tlp_retrans: bool,
 
     /// Pending error for the application (Linux: sk_err).
     pub sk_err: Option<Errno>,

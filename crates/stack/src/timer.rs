@@ -71,7 +71,14 @@ impl Sock {
                 match kind {
                     Some(XmitTimer::Retrans) => self.retransmit_timer(ctx),
                     Some(XmitTimer::Probe0) => self.probe_timer(ctx),
-                    Some(XmitTimer::LossProbe | XmitTimer::ReoTimeout) => {
+                    Some(XmitTimer::LossProbe) => {
+                        // Linux: the pending kind stays set while the probe runs, so that
+                        // tcp_rearm_rto() can measure from the head's send time if no probe goes.
+                        self.xmit_kind = Some(XmitTimer::LossProbe);
+                        self.send_loss_probe(ctx);
+                        Disposition::Keep
+                    }
+                    Some(XmitTimer::ReoTimeout) => {
                         self.rearm_rto(ctx);
                         Disposition::Keep
                     }
@@ -193,6 +200,8 @@ impl Sock {
         if self.packets_out == 0 || self.rtx.is_empty() {
             return Disposition::Keep;
         }
+        // Linux: an RTO ends any loss-probe episode.
+        self.tlp_high_seq = None;
         if self.write_timeout(ctx) {
             return Disposition::Done;
         }

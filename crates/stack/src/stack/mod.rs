@@ -1052,6 +1052,8 @@ impl Stack {
             lost_out: 0,
             retrans_out: 0,
             dupacks: 0,
+            tlp_high_seq: None,
+            tlp_retrans: false,
             sk_err: None,
             err_reported: false,
             stats: Stats::default(),

@@ -346,7 +346,7 @@ impl Stack {
         sock.write_seq = sock.write_seq.wrapping_add(n as u32);
         let ws = sock.write_seq;
         sock.push_marks.push_back(ws);
-        sock.write_xmit(&mut ctx, true);
+        sock.write_xmit(&mut ctx, false);
         self.sync_conn_timers(c);
         Ok(n)
     }
@@ -657,7 +657,7 @@ fn set_conn_opt(
             sock.reset_keepalive(ctx, idle.saturating_sub(elapsed));
         }
         SockOpt::NoDelay(true) => {
-            sock.write_xmit(ctx, true);
+            sock.write_xmit(ctx, false);
         }
         SockOpt::QuickAck(v) => {
             let thresh = ctx.sys.tcp_pingpong_thresh;
