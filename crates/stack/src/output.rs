@@ -617,11 +617,12 @@ impl Sock {
         if self.retrans_stamp.is_none() {
             self.retrans_stamp = Some(ctx.now);
         }
-        if let Some(s) = self.rtx.get_mut(idx) {
-            if !s.retrans && !s.sacked {
-                s.retrans = true;
-                self.retrans_out += 1;
-            }
+        if let Some(s) = self.rtx.get_mut(idx)
+            && !s.retrans
+            && !s.sacked
+        {
+            s.retrans = true;
+            self.retrans_out += 1;
         }
         if self.ca_state != crate::cc::CaState::Open {
             self.prr_out += 1;

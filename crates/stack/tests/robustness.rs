@@ -14,10 +14,11 @@
 //! - the same interleaved with `handle_timeout` at advancing times and with socket calls.
 //!
 //! After every step the stack's output is drained and these must hold:
-//! - nothing panicked, and `check_invariants()` is Ok;
+//! - nothing panicked (the socket table and `TCP_INFO` are read and rendered every step too),
+//!   and `check_invariants()` is Ok;
 //! - every datagram sent parses as IP and TCP, its IPv4 header and TCP checksums are valid, and
 //!   it matches the `Transmit` that carried it (addresses and ports);
-//! - it leaves from one of the stack's own addresses and goes to the peer (or, for a datagram
+//! - it fits the link MTU, and leaves from one of the stack's own addresses and goes to the peer (or, for a datagram
 //!   the test made up with another source, to that source);
 //! - no RST answers a segment that carried RST.
 //!
@@ -31,6 +32,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, RngSeed, TestRng, TestRunner};
+use tcplab_stack::ss::{self, SsOptions};
 use tcplab_stack::{Errno, Fd, Instant, Shutdown, SockOpt, Stack, TcpState};
 use tcplab_testkit::{Direction, Pair, Side, Verdict};
 use tcplab_wire::{
@@ -515,6 +517,8 @@ enum Opt {
     WindowScale(u8),
     SackPermitted,
     Sack(Vec<(Pick, Pick)>),
+    /// SACK blocks `[snd_una + start, snd_una + start + len)`, which land in flight.
+    SackRuns(Vec<(u32, u16)>),
     Timestamps(TsPick, TsPick),
     /// Any kind, or a known kind with a length that does not fit it.
     Raw(u8, Vec<u8>),
@@ -557,6 +561,9 @@ enum Action {
     Segment(Seg),
     /// Time passes by this many microseconds; due timers run.
     Wait(u64),
+    /// Time passes by this many microseconds and the driver is late: timers that fall due are
+    /// left for the next `handle_timeout`.
+    Late(u64),
     Call(Call),
 }
 
@@ -639,23 +646,36 @@ fn options() -> impl Strategy<Value = Vec<Opt>> {
             Opt::Timestamps(TsPick::Peer(v), TsPick::Ours(e)),
         ]
     });
-    let ts_and_sack = (
-        0i32..3_000,
-        prop::collection::vec((sack_edge(), sack_edge()), 1..=3),
-    )
-        .prop_map(|(v, blocks)| {
-            vec![
-                Opt::Nop,
-                Opt::Nop,
-                Opt::Timestamps(TsPick::Peer(v), TsPick::Ours(0)),
-                Opt::Nop,
-                Opt::Nop,
-                Opt::Sack(blocks),
-            ]
-        });
+    let sack = prop_oneof![
+        1 => prop::collection::vec((sack_edge(), sack_edge()), 1..=3).prop_map(Opt::Sack),
+        2 => prop::collection::vec((0u32..40_000, 1u16..6_000), 1..=3).prop_map(Opt::SackRuns),
+    ];
+    let ts_and_sack = (0i32..3_000, sack).prop_map(|(v, sack)| {
+        vec![
+            Opt::Nop,
+            Opt::Nop,
+            Opt::Timestamps(TsPick::Peer(v), TsPick::Ours(0)),
+            Opt::Nop,
+            Opt::Nop,
+            sack,
+        ]
+    });
+    // What a SYN or SYN-ACK carries, with any values.
+    let handshake = (any::<u16>(), any::<u8>(), 0i32..3_000, any::<bool>()).prop_map(
+        |(mss, wscale, v, sack_ok)| {
+            let mut o = vec![Opt::Mss(mss)];
+            if sack_ok {
+                o.push(Opt::SackPermitted);
+            }
+            o.push(Opt::Timestamps(TsPick::Peer(v), TsPick::Ours(0)));
+            o.extend([Opt::Nop, Opt::WindowScale(wscale)]);
+            o
+        },
+    );
     prop_oneof![
         4 => fresh_ts,
-        2 => ts_and_sack,
+        3 => ts_and_sack,
+        1 => handshake,
         1 => Just(Vec::new()),
         3 => prop::collection::vec(opt(), 0..6),
     ]
@@ -747,6 +767,7 @@ fn mixed_action() -> impl Strategy<Value = Action> {
         8 => seg().prop_map(Action::Segment),
         1 => bytes_action(),
         3 => wait().prop_map(Action::Wait),
+        1 => (0u64..300_000).prop_map(Action::Late),
         2 => call().prop_map(Action::Call),
     ]
 }
@@ -783,6 +804,17 @@ fn tcp_option(o: &Opt, a: &Anchors) -> TcpOption {
                 .map(|&(l, r)| SackBlock {
                     left: resolve(l, a),
                     right: resolve(r, a),
+                })
+                .collect(),
+        ),
+        Opt::SackRuns(runs) => TcpOption::Sack(
+            runs.iter()
+                .map(|&(start, len)| {
+                    let left = a.snd_una.wrapping_add(start);
+                    SackBlock {
+                        left,
+                        right: left.wrapping_add(u32::from(len)),
+                    }
                 })
                 .collect(),
         ),
@@ -942,6 +974,10 @@ impl Live {
                 self.trace.push(format!("{now} handle_timeout"));
                 self.stack().handle_timeout(now);
             }
+            Action::Late(us) => {
+                self.now = now + Duration::from_micros(*us);
+                self.trace.push(format!("{} (no handle_timeout)", self.now));
+            }
             Action::Call(c) => {
                 self.trace
                     .push(format!("{now} {c:?} on {:?}", self.fd.or(self.listener)));
@@ -950,8 +986,27 @@ impl Live {
         }
         self.drain(fed_rst, fed_src)?;
         self.pair.stack(self.side).check_invariants()?;
+        self.introspect();
         self.refresh_anchors();
         Ok(())
+    }
+
+    /// Reads the socket table and `TCP_INFO` and renders every line, which must not panic.
+    fn introspect(&self) {
+        let stack = self.pair.stack(self.side);
+        let all = SsOptions {
+            timers: true,
+            info: true,
+            processes: true,
+        };
+        for (i, e) in stack.sockets(self.now).iter().enumerate() {
+            ss::ss_line(e, all);
+            ss::netstat_line(e, true, true);
+            ss::proc_net_tcp_line(i, e);
+        }
+        if let Some(fd) = self.fd {
+            let _ = stack.tcp_info(self.now, fd);
+        }
     }
 
     /// A socket call; errors are the socket's business, only panics and invariants matter.
@@ -985,6 +1040,7 @@ impl Live {
         let (local, remote) = (self.local, self.remote);
         let stack = self.pair.stack_mut(self.side);
         let own = stack.config().addrs.clone();
+        let mtu = stack.config().mtu;
         while let Some(t) = stack.poll_transmit(now, &mut self.buf) {
             let bytes = &self.buf[..t.len];
             let (ip, l4) = IpRepr::parse(bytes).map_err(|e| {
@@ -1002,6 +1058,14 @@ impl Live {
                 return Err(format!(
                     "sent an IPv4 header with a bad checksum: {}",
                     hex(bytes)
+                ));
+            }
+            if t.len > mtu as usize {
+                let head = &self.buf[..t.len.min(72)];
+                return Err(format!(
+                    "sent {} bytes on a link whose MTU is {mtu}: {}…",
+                    t.len,
+                    hex(head)
                 ));
             }
             let (src, dst) = (
@@ -1051,7 +1115,12 @@ fn run(fixture: Fixture, v6: bool, seed: u64, actions: &[Action]) -> Result<(), 
     for (i, a) in actions.iter().enumerate() {
         match live.step(a) {
             Err(e) if known(&e) => return Ok(()),
-            Err(e) => return Err(format!("step {i} of {} (pair seed {seed}): {e}", actions.len())),
+            Err(e) => {
+                return Err(format!(
+                    "step {i} of {} (pair seed {seed}): {e}",
+                    actions.len()
+                ));
+            }
             Ok(()) => {}
         }
     }
@@ -1065,12 +1134,15 @@ fn run(fixture: Fixture, v6: bool, seed: u64, actions: &[Action]) -> Result<(), 
 const STEPS: usize = 2_000;
 const EPISODE: usize = 250;
 const SEEDS: u64 = std_seeds();
-const fn std_seeds() -> u64 { 300 }
+const fn std_seeds() -> u64 {
+    300
+}
 
 /// Plays a hostile peer against `fixture`: `SEEDS` seeds × `STEPS` mixed steps, each seed
 /// alternating IPv4 and IPv6 fixtures.
 fn hostile_peer(fixture: Fixture) {
     let strategy = mixed_action();
+    let mut stats = std::collections::BTreeMap::<String, u64>::new();
     for seed in 0..SEEDS {
         let mut key = [0u8; 32];
         key[..8].copy_from_slice(&seed.to_le_bytes());
@@ -1086,7 +1158,9 @@ fn hostile_peer(fixture: Fixture) {
             for step in 0..EPISODE {
                 let action = strategy.new_tree(&mut runner).expect("strategy").current();
                 let r = live.step(&action);
-                if r.as_ref().is_err_and(|e| known(e)) { break; }
+                if r.as_ref().is_err_and(|e| known(e)) {
+                    break;
+                }
                 if let Err(e) = r {
                     panic!(
                         "hostile peer, seed {seed}, episode {episode} (pair seed {pair_seed}, {}), \
@@ -1095,15 +1169,54 @@ fn hostile_peer(fixture: Fixture) {
                     );
                 }
                 done += 1;
-                let gone = live.fixture.state() != TcpState::Listen
-                    && state_of(live.pair.stack(live.side), live.local, live.remote).is_none();
+                if let Some(fd) = live.fd
+                    && let Some(k) = live.pair.stack(live.side).sock(fd)
+                {
+                    if k.sacked_out > 0 {
+                        *stats.entry("sacked>0".into()).or_insert(0) += 1;
+                    }
+                    if k.lost_out > 0 {
+                        *stats.entry("lost>0".into()).or_insert(0) += 1;
+                    }
+                    if !k.rcvbuf.is_empty() {
+                        *stats.entry("rcvbuf>0".into()).or_insert(0) += 1;
+                    }
+                    if !k.ofo.is_empty() {
+                        *stats.entry("ofo>0".into()).or_insert(0) += 1;
+                    }
+                    if k.packets_out > 0 {
+                        *stats.entry("packets_out>0".into()).or_insert(0) += 1;
+                    }
+                    if k.snd_wnd == 0 {
+                        *stats.entry("snd_wnd=0".into()).or_insert(0) += 1;
+                    }
+                    *stats.entry(format!("st {:?}", k.state)).or_insert(0) += 1;
+                }
+                let gone = match live.fixture.state() {
+                    TcpState::Listen => live.listener.is_none(),
+                    TcpState::Close => live.fd.is_none(),
+                    _ => !matches!(
+                        state_of(live.pair.stack(live.side), live.local, live.remote),
+                        Some(s) if s != TcpState::Close
+                    ),
+                };
                 if gone {
                     break;
                 }
             }
+            let st = live.pair.stack(live.side);
+            for (k, v) in st.drops() {
+                *stats.entry(format!("{k:?}")).or_insert(0u64) += v;
+            }
+            for c in st.connections() {
+                *stats.entry(format!("end {:?}", c.2)).or_insert(0u64) += 1;
+            }
+            *stats.entry("sent".into()).or_insert(0) += live.sent;
+            *stats.entry("steps".into()).or_insert(0) += live.trace.len() as u64;
             episode += 1;
         }
     }
+    eprintln!("STATS {fixture:?}: {stats:?}");
 }
 
 /// For each state: the three proptests and the hostile peer.
@@ -1202,5 +1315,23 @@ fn fixtures_reach_their_states() {
 }
 
 fn known(e: &str) -> bool {
-    std::env::var("KNOWN").unwrap_or_default().split('|').filter(|k| !k.is_empty()).any(|k| e.contains(k))
+    std::env::var("KNOWN")
+        .unwrap_or_default()
+        .split('|')
+        .filter(|k| !k.is_empty())
+        .any(|k| e.contains(k))
+}
+
+#[test]
+fn scratch_sack_mtu() {
+    let mut live = Live::new(Fixture::Established, false, 0);
+    let ooo = Seg { flags: TcpFlags::ACK.bits(), seq: Pick::RcvNxt(1), ack: Pick::SndUna(0), window: 1000, urgent: 0,
+        options: vec![Opt::Nop, Opt::Nop, Opt::Timestamps(TsPick::Peer(1), TsPick::Ours(0))], len: 1, fill: 0, stray_port: None };
+    let r = live.step(&Action::Call(Call::Send(3000)));
+    eprintln!("{r:?} sent {}", live.sent);
+    let r = live.step(&Action::Segment(ooo));
+    eprintln!("{r:?} sent {}", live.sent);
+    let r = live.step(&Action::Wait(1_000_000));
+    eprintln!("{r:?} sent {}", live.sent);
+    assert!(r.is_ok(), "{}", r.unwrap_err());
 }
