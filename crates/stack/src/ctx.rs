@@ -28,6 +28,8 @@ pub struct Output {
     /// Linux: the netns-wide challenge-ACK budget (tcp_challenge_ack_limit per second).
     pub challenge_window_start: Jiffies,
     pub challenge_count: u32,
+    /// Orphaned full sockets (Linux: tcp_orphan_count), kept by the stack.
+    pub orphans: u32,
     ip_ident: u16,
 }
 

@@ -172,14 +172,34 @@ impl Sock {
                 self.set_state(ctx, TcpState::FinWait2);
                 self.snd_shutdown = true;
                 if self.is_orphan() {
+                    // Linux: the FIN_WAIT1 case of tcp_rcv_state_process(). Returning "reset"
+                    // makes the stack answer this very segment with tcp_v4_send_reset().
                     if self.opts.linger2 < 0 {
-                        self.send_active_reset(ctx);
-                        return Verdict::with(self.done(ctx));
+                        return Verdict {
+                            disposition: self.done(ctx),
+                            send_reset: true,
+                        };
                     }
-                    // Linux: data or a FIN in this same segment is handled below; a bare
-                    // ACK sends the orphan to FIN_WAIT2's timer now.
-                    if seg.payload.is_empty() && !flags.contains(TcpFlags::FIN) {
-                        return Verdict::with(self.orphan_fin_wait2(ctx));
+                    let end = end_seq.wrapping_sub(u32::from(flags.contains(TcpFlags::FIN)));
+                    if end_seq != seq && after(end, self.rcv_nxt) {
+                        // Data after close(): TCPAbortOnData.
+                        return Verdict {
+                            disposition: self.done(ctx),
+                            send_reset: true,
+                        };
+                    }
+                    let tmo = self.fin_time(ctx);
+                    let twlen = crate::timewait::timewait_len(ctx.hz);
+                    if tmo > twlen {
+                        self.reset_keepalive(ctx, tmo - twlen);
+                    } else if flags.contains(TcpFlags::FIN) {
+                        // The FIN in this segment is processed below; keep the full socket.
+                        self.reset_keepalive(ctx, tmo);
+                    } else {
+                        return Verdict::with(Disposition::TimeWait {
+                            substate: TcpState::FinWait2,
+                            timeout: tmo,
+                        });
                     }
                 }
             }
@@ -206,10 +226,10 @@ impl Sock {
                         && !seg.payload.is_empty()
                         && after(end_seq.wrapping_sub(u32::from(flags.contains(TcpFlags::FIN))), self.rcv_nxt) =>
                 {
-                    // Linux: data after close() — RST, and the connection is gone
-                    // (TCPAbortOnData).
-                    self.send_active_reset(ctx);
-                    return Verdict::with(self.done_with_error(ctx, Errno::ECONNRESET));
+                    // Linux: data after close() — tcp_reset(), and the segment is answered
+                    // with a reset built from it (TCPAbortOnData).
+                    let d = self.done_with_error(ctx, Errno::ECONNRESET);
+                    return Verdict { disposition: d, send_reset: true };
                 }
                 _ => {}
             }
@@ -497,15 +517,8 @@ impl Sock {
         self.stats.last_ack_recv = ctx.now;
         // A valid ACK zeroes the probe counter (Linux: icsk_probes_out = 0 in tcp_ack()).
         self.icsk_probes_out = 0;
-        let window_updated = self.ack_update_window(seg);
-        if window_updated
-            && self.snd_wnd > 0
-            && self.xmit_kind == Some(crate::socket::XmitTimer::Probe0)
-        {
-            // The window opened: stop probing (tcp_ack_probe()).
-            self.icsk_backoff = 0;
-            self.clear_xmit_timer();
-        }
+        let prior_packets = self.packets_out;
+        self.ack_update_window(seg);
 
         let mut newly_sacked = 0;
         if self.rx_opt.sack_ok && !seg.sack_blocks().is_empty() {
@@ -663,6 +676,24 @@ impl Sock {
                 self.ca.cong_avoid(&mut self.cc, ack, newly_acked, ctx.now);
             }
         }
+        // Linux: tcp_ack_probe() — nothing was in flight: the window opened, or probe again.
+        if prior_packets == 0 && self.has_unsent() && self.state != TcpState::SynSent {
+            let start = crate::seq::seq_max(self.snd_nxt, self.sndbuf_seq);
+            let first = self.unsent_bytes().min(self.mss_cache).max(1);
+            let wnd_end = self.snd_una.wrapping_add(self.snd_wnd);
+            if !after(start.wrapping_add(first), wnd_end) {
+                self.icsk_backoff = 0;
+                self.probes_tstamp = None;
+                if self.xmit_kind == Some(crate::socket::XmitTimer::Probe0) {
+                    self.clear_xmit_timer();
+                }
+            } else {
+                let when = self.probe0_when(ctx);
+                let when = self.clamp_probe0_to_user_timeout(ctx, when);
+                self.reset_xmit_timer(ctx, crate::socket::XmitTimer::Probe0, when);
+            }
+        }
+
         // Linux: tcp_set_xmit_timer() — a loss probe if one applies, else the RTO.
         if newly_acked > 0 && !self.schedule_loss_probe(ctx, true) {
             self.rearm_rto(ctx);
@@ -977,21 +1008,6 @@ impl Sock {
             self.fin_time(ctx)
         };
         Disposition::TimeWait { substate, timeout }
-    }
-
-    /// An orphan just reached FIN_WAIT2 (Linux: the FIN_WAIT1 branch of tcp_rcv_state_process()).
-    fn orphan_fin_wait2(&mut self, ctx: &mut Ctx<'_>) -> Disposition {
-        let tmo = self.fin_time(ctx);
-        let twlen = u64::from(ctx.hz.0) * 60;
-        if tmo > twlen {
-            self.reset_keepalive(ctx, tmo - twlen);
-            Disposition::Keep
-        } else {
-            Disposition::TimeWait {
-                substate: TcpState::FinWait2,
-                timeout: tmo,
-            }
-        }
     }
 
     /// Linux: inet_csk_schedule_ack().

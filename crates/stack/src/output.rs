@@ -411,34 +411,8 @@ impl Sock {
             if self.take_push_mark(start, end) {
                 flags.insert(TcpFlags::PSH);
             }
-            let prior_packets = self.packets_out;
             self.transmit(ctx, start, flags, len);
-            let end_seq = end.wrapping_add(u32::from(fin));
-            self.rtx.push_back(TxSeg {
-                seq: start,
-                end_seq,
-                syn: false,
-                fin,
-                psh: flags.contains(TcpFlags::PSH),
-                sent_at: ctx.now,
-                ever_retrans: false,
-                sacked: false,
-                lost: false,
-                retrans: false,
-            });
-            self.packets_out += 1;
-            if self.ca_state != crate::cc::CaState::Open {
-                self.prr_out += 1;
-            }
-            self.snd_nxt = end_seq;
-            self.stats.bytes_sent += u64::from(len);
-            if len < mss {
-                self.snd_sml = end;
-            }
-            // Linux: tcp_event_new_data_sent() arms the RTO for the first packet in flight.
-            if prior_packets == 0 {
-                self.rearm_rto(ctx);
-            }
+            self.queue_sent(ctx, start, len, fin, flags.contains(TcpFlags::PSH));
             sent_any = true;
             if probe {
                 break;
@@ -453,6 +427,38 @@ impl Sock {
             self.check_probe_timer(ctx);
         }
         sent_any
+    }
+
+    /// Linux: tcp_event_new_data_sent() — new data `[start, start+len)` (and a FIN) went out:
+    /// it joins the retransmission queue, and the first packet in flight arms the RTO.
+    pub fn queue_sent(&mut self, ctx: &mut Ctx<'_>, start: u32, len: u32, fin: bool, psh: bool) {
+        let end = start.wrapping_add(len);
+        let end_seq = end.wrapping_add(u32::from(fin));
+        let prior_packets = self.packets_out;
+        self.rtx.push_back(TxSeg {
+            seq: start,
+            end_seq,
+            syn: false,
+            fin,
+            psh,
+            sent_at: ctx.now,
+            ever_retrans: false,
+            sacked: false,
+            lost: false,
+            retrans: false,
+        });
+        self.packets_out += 1;
+        if self.ca_state != crate::cc::CaState::Open {
+            self.prr_out += 1;
+        }
+        self.snd_nxt = end_seq;
+        self.stats.bytes_sent += u64::from(len);
+        if len < self.mss_cache {
+            self.snd_sml = end;
+        }
+        if prior_packets == 0 || self.xmit_kind == Some(XmitTimer::LossProbe) {
+            self.rearm_rto(ctx);
+        }
     }
 
     /// Linux: tcp_schedule_loss_probe() — arm a tail loss probe (RFC 8985) instead of the RTO:
@@ -587,6 +593,12 @@ impl Sock {
     /// Linux: __tcp_retransmit_skb(), and with `tlp == false` the bookkeeping of
     /// tcp_retransmit_skb() (TCPCB_RETRANS, retrans_out, retrans_stamp) that a loss probe skips.
     fn retransmit_inner(&mut self, ctx: &mut Ctx<'_>, idx: usize, tlp: bool) {
+        // Linux: tcp_fragment() when the segment no longer fits the current MSS (SACK blocks
+        // now take room in the header).
+        let mss = self.current_mss(ctx);
+        if self.rtx.get(idx).is_some_and(|s| s.data_len() > mss) {
+            self.fragment(idx, mss);
+        }
         let Some(seg) = self.rtx.get(idx).cloned() else {
             return;
         };
@@ -626,6 +638,37 @@ impl Sock {
         }
         if self.ca_state != crate::cc::CaState::Open {
             self.prr_out += 1;
+        }
+    }
+
+    /// Linux: tcp_fragment() — splits the queued segment at `idx` after `len` data bytes; the
+    /// tail keeps the FIN and PSH and the scoreboard marks.
+    pub fn fragment(&mut self, idx: usize, len: u32) {
+        let Some(seg) = self.rtx.get_mut(idx) else {
+            return;
+        };
+        let data = seg.data_len();
+        if len == 0 || len >= data {
+            return;
+        }
+        let head_end = seg.seq.wrapping_add(u32::from(seg.syn)).wrapping_add(len);
+        let mut tail = seg.clone();
+        tail.seq = head_end;
+        tail.syn = false;
+        seg.end_seq = head_end;
+        seg.fin = false;
+        seg.psh = false;
+        // A retransmitted flag covers one packet; the tail is not in flight as a retransmission.
+        tail.retrans = false;
+        let lost = tail.lost;
+        let sacked = tail.sacked;
+        self.rtx.insert(idx + 1, tail);
+        self.packets_out += 1;
+        if lost {
+            self.lost_out += 1;
+        }
+        if sacked {
+            self.sacked_out += 1;
         }
     }
 

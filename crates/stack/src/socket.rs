@@ -219,6 +219,8 @@ pub struct Sock {
     pub icsk_backoff: u32,
     pub icsk_retransmits: u32,
     pub icsk_probes_out: u32,
+    /// Linux: icsk_probes_tstamp — when zero-window probing started (for TCP_USER_TIMEOUT).
+    pub probes_tstamp: Option<Instant>,
     pub total_rto: u32,
     /// Linux: retrans_stamp, the start of the current loss episode (None = 0).
     pub retrans_stamp: Option<Instant>,
@@ -254,6 +256,8 @@ pub struct Sock {
     pub connecting: bool,
     /// The socket was accepted from this listener's queue (None for active opens).
     pub listener: Option<usize>,
+    /// Counted in the stack's orphan count since close().
+    pub counted_orphan: bool,
 }
 
 impl Sock {

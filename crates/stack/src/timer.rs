@@ -148,7 +148,10 @@ impl Sock {
             if self.is_orphan() {
                 let alive = self.icsk_rto < self.rto_max(ctx);
                 until = self.orphan_retries(ctx, alive);
-                // tcp_out_of_resources(): the orphan-count check belongs to the orphan work.
+                let do_reset = alive || !self.retransmits_timed_out(ctx, until, 0);
+                if self.out_of_resources(ctx, do_reset).is_some() {
+                    return true;
+                }
             }
             retry_until = until;
         }
@@ -222,23 +225,138 @@ impl Sock {
         Disposition::Keep
     }
 
-    /// Linux: tcp_probe_timer() — sends a zero-window probe and backs off. The give-up rules
-    /// (retries2 as a count, orphans, TCP_USER_TIMEOUT) are applied as Linux does.
+    /// Linux: tcp_probe_timer() — a zero-window probe, with the limits Linux puts on probing:
+    /// TCP_USER_TIMEOUT measured from the first probe, `tcp_retries2` unanswered probes, and
+    /// for orphans `tcp_orphan_retries` and the out-of-resources check.
     fn probe_timer(&mut self, ctx: &mut Ctx<'_>) -> Disposition {
         if self.packets_out > 0 || !self.has_unsent() {
             self.icsk_probes_out = 0;
+            self.probes_tstamp = None;
             return Disposition::Keep;
         }
-        let max_probes = u32::from(ctx.sys.tcp_retries2);
+        match self.probes_tstamp {
+            None => self.probes_tstamp = Some(ctx.now),
+            Some(start) => {
+                let user_timeout = self.opts.user_timeout_ms;
+                if user_timeout != 0
+                    && ctx.hz.jiffies_at(ctx.now) - ctx.hz.jiffies_at(start)
+                        >= ctx.hz.msecs_to_jiffies(u64::from(user_timeout))
+                {
+                    return self.done_with_error(ctx, Errno::ETIMEDOUT);
+                }
+            }
+        }
+        let mut max_probes = u32::from(ctx.sys.tcp_retries2);
+        if self.is_orphan() {
+            let rto_max = self.rto_max(ctx);
+            let backed_off = (self.icsk_rto << self.icsk_backoff.min(63)).min(rto_max);
+            let alive = backed_off < rto_max;
+            max_probes = self.orphan_retries(ctx, alive);
+            if !alive && self.icsk_backoff >= max_probes {
+                return self.done_with_error(ctx, Errno::ETIMEDOUT);
+            }
+            if let Some(d) = self.out_of_resources(ctx, true) {
+                return d;
+            }
+        }
         if self.icsk_probes_out >= max_probes {
             return self.done_with_error(ctx, Errno::ETIMEDOUT);
         }
-        self.send_window_probe(ctx);
-        self.icsk_probes_out += 1;
-        self.icsk_backoff += 1;
-        let when = self.probe0_base(ctx);
-        self.reset_xmit_timer(ctx, XmitTimer::Probe0, when);
+        self.send_probe0(ctx);
         Disposition::Keep
+    }
+
+    /// Linux: tcp_send_probe0().
+    fn send_probe0(&mut self, ctx: &mut Ctx<'_>) {
+        self.write_wakeup(ctx);
+        if self.packets_out > 0 || !self.has_unsent() {
+            // Data went out (the window had room): the RTO takes over.
+            self.icsk_probes_out = 0;
+            self.icsk_backoff = 0;
+            self.probes_tstamp = None;
+            return;
+        }
+        self.icsk_probes_out += 1;
+        if self.icsk_backoff < u32::from(ctx.sys.tcp_retries2) {
+            self.icsk_backoff += 1;
+        }
+        let when = self.probe0_when(ctx);
+        let when = self.clamp_probe0_to_user_timeout(ctx, when);
+        self.reset_xmit_timer(ctx, XmitTimer::Probe0, when);
+    }
+
+    /// Linux: tcp_probe0_when() — the base (RTO, at least TCP_RTO_MIN) shifted by a backoff
+    /// capped at ilog2(TCP_RTO_MAX/TCP_RTO_MIN)+1, and at most rto_max.
+    pub fn probe0_when(&self, ctx: &Ctx<'_>) -> Jiffies {
+        let backoff = self.icsk_backoff.min(10);
+        (self.probe0_base(ctx) << backoff).min(self.rto_max(ctx))
+    }
+
+    /// Linux: tcp_clamp_probe0_to_user_timeout().
+    pub fn clamp_probe0_to_user_timeout(&self, ctx: &Ctx<'_>, when: Jiffies) -> Jiffies {
+        let user_timeout = self.opts.user_timeout_ms;
+        let Some(start) = self.probes_tstamp.filter(|_| user_timeout != 0) else {
+            return when;
+        };
+        let elapsed = ctx.hz.jiffies_at(ctx.now) - ctx.hz.jiffies_at(start);
+        let limit = ctx.hz.msecs_to_jiffies(u64::from(user_timeout));
+        let remaining = limit.saturating_sub(elapsed).max(2); // TCP_TIMEOUT_MIN
+        when.min(remaining)
+    }
+
+    /// Linux: tcp_write_wakeup() — send what the window allows of the next segment (PSH set),
+    /// or else a probe at SND.UNA−1.
+    pub fn write_wakeup(&mut self, ctx: &mut Ctx<'_>) {
+        if self.state == TcpState::Close {
+            return;
+        }
+        let start = crate::seq::seq_max(self.snd_nxt, self.sndbuf_seq);
+        let wnd_end = self.snd_una.wrapping_add(self.snd_wnd);
+        if self.has_unsent() && crate::seq::before(start, wnd_end) {
+            let mss = self.current_mss(ctx);
+            let room = wnd_end.wrapping_sub(start);
+            let len = self.unsent_bytes().min(room).min(mss);
+            let fin = self.fin_queued && !self.fin_sent() && len == self.unsent_bytes();
+            let mut flags = TcpFlags::ACK | TcpFlags::PSH;
+            if fin {
+                flags.insert(TcpFlags::FIN);
+            }
+            self.transmit(ctx, start, flags, len);
+            self.queue_sent(ctx, start, len, fin, true);
+            return;
+        }
+        self.send_window_probe(ctx);
+    }
+
+    /// Linux: tcp_out_of_resources() — too many orphans (or a long-silent one): give up now,
+    /// with a reset when the peer may still be there.
+    pub fn out_of_resources(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        mut do_reset: bool,
+    ) -> Option<Disposition> {
+        let idle = ctx
+            .jiffies()
+            .saturating_sub(ctx.hz.jiffies_at(self.stats.lsndtime));
+        let rto_max = ctx.hz.msecs_to_jiffies(120_000);
+        let mut shift = 0;
+        if idle > 2 * rto_max || !do_reset {
+            shift += 1;
+        }
+        // Linux: tcp_too_many_orphans().
+        let too_many = u64::from(ctx.out.orphans) << shift > u64::from(ctx.sys.tcp_max_orphans);
+        if !too_many {
+            return None;
+        }
+        if idle <= crate::timewait::timewait_len(ctx.hz)
+            || (self.snd_wnd == 0 && self.packets_out == 0)
+        {
+            do_reset = true;
+        }
+        if do_reset {
+            self.send_active_reset(ctx);
+        }
+        Some(self.done(ctx))
     }
 
     /// Linux: tcp_xmit_probe_skb() — a segment at SND.UNA−1 with no data, which the peer must

@@ -490,7 +490,11 @@ impl Stack {
             {
                 lst.accept_queue.retain(|x| *x != c);
             }
-            self.conns.remove(c);
+            if let Some(sock) = self.conns.remove(c)
+                && sock.counted_orphan
+            {
+                self.out.orphans = self.out.orphans.saturating_sub(1);
+            }
             self.conn_armed.remove(&c);
             self.release_port(port);
         }
@@ -1035,6 +1039,7 @@ impl Stack {
             icsk_backoff: 0,
             icsk_retransmits: 0,
             icsk_probes_out: 0,
+            probes_tstamp: None,
             total_rto: 0,
             retrans_stamp: None,
             ack: AckState::default(),
@@ -1059,6 +1064,7 @@ impl Stack {
             stats: Stats::default(),
             connecting: false,
             listener: None,
+            counted_orphan: false,
         }
     }
 }
@@ -1130,6 +1136,13 @@ impl Stack {
                     )));
                 }
             }
+        }
+        let orphans = self.conns.iter().filter(|(_, s)| s.counted_orphan).count() as u32;
+        if orphans != self.out.orphans {
+            return Err(format!(
+                "orphan count {} but {orphans} orphans",
+                self.out.orphans
+            ));
         }
         for (key, r) in &self.tuples {
             let ok = match r {

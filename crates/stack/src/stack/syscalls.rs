@@ -422,6 +422,10 @@ impl Stack {
                     return Ok(());
                 };
                 sock.fd = None;
+                if sock.listener.is_none() {
+                    sock.counted_orphan = true;
+                    ctx.out.orphans += 1;
+                }
                 let disp = tcp_close(sock, &mut ctx);
                 self.finish(now, c, disp);
                 Ok(())
@@ -734,6 +738,12 @@ fn tcp_close(sock: &mut crate::socket::Sock, ctx: &mut Ctx<'_>) -> Disposition {
     let disp = close_state_and_fin(sock, ctx);
     if disp != Disposition::Keep {
         return disp;
+    }
+    // Linux: tcp_check_oom() at the end of __tcp_close().
+    if sock.state != TcpState::Close && ctx.out.orphans > ctx.sys.tcp_max_orphans {
+        sock.set_state(ctx, TcpState::Close);
+        sock.send_active_reset(ctx);
+        return sock.done(ctx);
     }
     if sock.state == TcpState::FinWait2 {
         if sock.opts.linger2 < 0 {
