@@ -73,6 +73,8 @@ impl Output {
 pub struct Ctx<'a> {
     pub now: Instant,
     pub hz: Hz,
+    /// Model the timer wheel's rounding (see [`Ctx::fires`]).
+    pub wheel: bool,
     pub sys: &'a Sysctls,
     pub out: &'a mut Output,
 }
@@ -83,10 +85,30 @@ impl Ctx<'_> {
         self.hz.jiffies_at(self.now)
     }
 
-    /// The instant a timer armed now for `j` jiffies fires: Linux sets `expires = jiffies + j`
-    /// and the timer runs at that tick.
-    pub fn deadline(&self, j: Jiffies) -> Instant {
+    /// The expiry of a timer armed now for `j` jiffies: Linux sets `expires = jiffies + j`.
+    /// This is what `ss` counts down to.
+    pub fn expires(&self, j: Jiffies) -> Instant {
         Instant::from_nanos((self.jiffies() + j) * self.hz.tick_ns())
+    }
+
+    /// When a timer armed now with expiry `expires` runs. Without the wheel model, at its
+    /// expiry tick; with it, where Linux's timer wheel puts it (kernel/time/timer.c,
+    /// calc_wheel_index()): the expiry is rounded up past the granularity of the wheel level
+    /// its distance falls in — one tick below 63 ticks, 8 below 504, 64 below 4032, 512 below
+    /// 32256, and so on — so long timers run late by up to an eighth of their length.
+    pub fn fires(&self, expires: Instant) -> Instant {
+        if !self.wheel {
+            return expires;
+        }
+        let tick = self.hz.tick_ns();
+        let clk = self.jiffies();
+        let exp = expires.as_nanos().div_ceil(tick);
+        Instant::from_nanos(wheel_bucket_expiry(clk, exp) * tick)
+    }
+
+    /// When a timer armed now for `j` jiffies runs.
+    pub fn deadline(&self, j: Jiffies) -> Instant {
+        self.fires(self.expires(j))
     }
 
     /// Milliseconds on the TCP timestamp clock (Linux: tcp_time_stamp_ms()).
@@ -109,5 +131,45 @@ impl Ctx<'_> {
         }
         *last = Some(now);
         false
+    }
+}
+
+/// Linux: calc_wheel_index() and calc_index() — the jiffy at which the wheel runs a timer
+/// with expiry `expires` armed when the wheel's clock is `clk`. Levels are 64 buckets of
+/// 8^level ticks; a timer is rounded up (never early) to its level's granularity.
+pub fn wheel_bucket_expiry(clk: Jiffies, expires: Jiffies) -> Jiffies {
+    const LVL_CLK_SHIFT: u32 = 3;
+    const LVL_BITS: u32 = 6;
+    const LVL_DEPTH: u32 = 9;
+    let delta = expires.saturating_sub(clk);
+    let mut lvl = 0;
+    while lvl + 1 < LVL_DEPTH {
+        // LVL_START(n) = (LVL_SIZE - 1) << ((n - 1) * LVL_CLK_SHIFT)
+        let start_next = ((1u64 << LVL_BITS) - 1) << (lvl * LVL_CLK_SHIFT);
+        if delta < start_next {
+            break;
+        }
+        lvl += 1;
+    }
+    let shift = lvl * LVL_CLK_SHIFT;
+    ((expires >> shift) + 1) << shift
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wheel_bucket_expiry;
+
+    #[test]
+    fn wheel_rounds_up_by_level_granularity() {
+        // Level 0: one tick late at most (the "armed at the edge of a tick" guard).
+        assert_eq!(wheel_bucket_expiry(1000, 1051), 1052);
+        // Level 1 (63..504 ticks): rounded past a multiple of 8.
+        assert_eq!(wheel_bucket_expiry(1000, 1102), 1104);
+        assert_eq!(wheel_bucket_expiry(1000, 1104), 1112);
+        // A 120 s RTO at HZ=250 (30000 ticks, level 3): a multiple of 512 above, as the kernel
+        // trace shows (120.832 s measured from a tick boundary).
+        assert_eq!(wheel_bucket_expiry(0, 30_000), 30_208);
+        // TIME_WAIT's 60 s at HZ=250 (15000 ticks): up to 512 ticks late.
+        assert_eq!(wheel_bucket_expiry(0, 15_000), 15_360);
     }
 }

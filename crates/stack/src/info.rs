@@ -180,7 +180,7 @@ impl Sock {
     /// `persist`, else the socket slot as `keepalive`. The delayed-ACK timer is never shown.
     pub fn timer_view(&self, now: Instant) -> Option<TimerView> {
         let remaining = |at: Instant| (at - now).as_millis() as u64;
-        if let (Some(kind), Some(at)) = (self.xmit_kind, self.slots[0]) {
+        if let (Some(kind), Some(at)) = (self.xmit_kind, self.expires[0]) {
             let (kind, count) = match kind {
                 XmitTimer::Probe0 => (TimerKind::Persist, self.icsk_probes_out),
                 _ => (TimerKind::On, self.icsk_retransmits),
@@ -192,7 +192,7 @@ impl Sock {
                 probes: self.icsk_probes_out,
             });
         }
-        if let Some(at) = self.slots[2] {
+        if let Some(at) = self.expires[2] {
             return Some(TimerView {
                 kind: TimerKind::Keepalive,
                 expires_ms: remaining(at),

@@ -327,7 +327,8 @@ impl Sock {
                 self.enter_quickack_mode(ctx, TCP_MAX_QUICKACKS);
                 let when = ctx.hz.hz_div(5);
                 self.ack.pending |= ICSK_ACK_TIMER;
-                self.slots[Slot::DelAck as usize] = Some(ctx.deadline(when));
+                self.ack.timeout = ctx.expires(when);
+                self.arm_slot(ctx, Slot::DelAck, when);
             } else {
                 self.send_ack(ctx);
             }
@@ -1144,9 +1145,9 @@ impl Sock {
         let rto_min = ctx.hz.usecs_to_jiffies(u64::from(ctx.sys.tcp_rto_min_us));
         let delack_max = ctx.hz.hz_div(5).min(rto_min.saturating_sub(1)).max(1);
         ato = ato.min(delack_max);
-        let mut timeout = ctx.deadline(ato);
+        let mut timeout = ctx.expires(ato);
         if self.ack.pending & ICSK_ACK_TIMER != 0 {
-            let soon = ctx.deadline(ato >> 2);
+            let soon = ctx.expires(ato >> 2);
             if self.ack.timeout <= soon {
                 self.send_ack(ctx);
                 return;
@@ -1157,7 +1158,7 @@ impl Sock {
         }
         self.ack.pending |= ICSK_ACK_SCHED | ICSK_ACK_TIMER;
         self.ack.timeout = timeout;
-        self.slots[Slot::DelAck as usize] = Some(timeout);
+        self.arm_slot_at(ctx, Slot::DelAck, timeout);
     }
 
     /// Linux: __tcp_cleanup_rbuf() — after the application read `copied` bytes.

@@ -61,7 +61,10 @@ pub struct ReqSock {
     pub acked: bool,
     /// When the first SYN-ACK was sent (for the handshake RTT sample).
     pub synack_first: Instant,
+    /// When the SYN-ACK timer runs.
     pub timer: Option<Instant>,
+    /// Its expiry as Linux stores it, which `ss` counts down to.
+    pub expires: Option<Instant>,
     pub armed: Option<(Instant, u64)>,
     pub last_oow_ack_time: Option<Jiffies>,
 }

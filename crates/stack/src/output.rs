@@ -286,7 +286,7 @@ impl Sock {
         self.dsack = None;
         self.ack.pending &=
             !(ICSK_ACK_SCHED | ICSK_ACK_TIMER | ICSK_ACK_NOW | ICSK_ACK_PUSHED | ICSK_ACK_PUSHED2);
-        self.slots[Slot::DelAck as usize] = None;
+        self.clear_slot(Slot::DelAck);
     }
 
     /// Linux: tcp_send_ack().
@@ -699,13 +699,13 @@ impl Sock {
     /// Linux: inet_csk_reset_xmit_timer() — arming one kind replaces the other.
     pub fn reset_xmit_timer(&mut self, ctx: &Ctx<'_>, kind: XmitTimer, when: Jiffies) {
         self.xmit_kind = Some(kind);
-        self.slots[Slot::Xmit as usize] = Some(ctx.deadline(when));
+        self.arm_slot(ctx, Slot::Xmit, when);
     }
 
     /// Linux: inet_csk_clear_xmit_timer().
     pub fn clear_xmit_timer(&mut self) {
         self.xmit_kind = None;
-        self.slots[Slot::Xmit as usize] = None;
+        self.clear_slot(Slot::Xmit);
     }
 
     /// Linux: tcp_clamp_rto_to_user_timeout() — the RTO, or what is left of the user timeout.

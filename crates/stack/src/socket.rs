@@ -213,7 +213,11 @@ pub struct Sock {
     pub snd_shutdown: bool,
 
     // Timers and their state (Linux: inet_connection_sock).
+    /// When each slot's timer runs (the stack's queue order).
     pub slots: [Option<Instant>; 3],
+    /// Each slot's expiry as Linux stores it (`icsk_timeout`, `sk_timer.expires`), which `ss`
+    /// counts down to; the wheel may run the timer a little after it.
+    pub expires: [Option<Instant>; 3],
     pub xmit_kind: Option<XmitTimer>,
     pub icsk_rto: Jiffies,
     pub icsk_backoff: u32,
@@ -311,6 +315,30 @@ impl Sock {
     /// Bytes the application can read now.
     pub fn readable_bytes(&self) -> usize {
         self.rcvbuf.len()
+    }
+
+    /// Arms a slot for `j` jiffies from now.
+    pub fn arm_slot(&mut self, ctx: &crate::ctx::Ctx<'_>, slot: Slot, j: crate::time::Jiffies) {
+        let expires = ctx.expires(j);
+        self.arm_slot_at(ctx, slot, expires);
+    }
+
+    /// Arms a slot with expiry `expires`.
+    pub fn arm_slot_at(&mut self, ctx: &crate::ctx::Ctx<'_>, slot: Slot, expires: Instant) {
+        self.expires[slot as usize] = Some(expires);
+        self.slots[slot as usize] = Some(ctx.fires(expires));
+    }
+
+    /// Stops a slot's timer.
+    pub fn clear_slot(&mut self, slot: Slot) {
+        self.expires[slot as usize] = None;
+        self.slots[slot as usize] = None;
+    }
+
+    /// Stops every timer.
+    pub fn clear_slots(&mut self) {
+        self.expires = [None; 3];
+        self.slots = [None; 3];
     }
 
     /// Queued for `ss`'s Send-Q: written and not yet acknowledged.

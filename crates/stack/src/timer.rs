@@ -42,7 +42,7 @@ impl Sock {
     /// Linux: tcp_done() — CLOSE, timers stopped, queues purged; no RST is sent here.
     pub fn done(&mut self, ctx: &mut Ctx<'_>) -> Disposition {
         self.set_state(ctx, TcpState::Close);
-        self.slots = [None; 3];
+        self.clear_slots();
         self.xmit_kind = None;
         self.rcv_shutdown = true;
         self.snd_shutdown = true;
@@ -64,7 +64,7 @@ impl Sock {
 
     /// Runs whatever slot is due at `ctx.now`.
     pub fn on_timer(&mut self, ctx: &mut Ctx<'_>, slot: Slot) -> Disposition {
-        self.slots[slot as usize] = None;
+        self.clear_slot(slot);
         match slot {
             Slot::Xmit => {
                 let kind = self.xmit_kind.take();
@@ -461,7 +461,7 @@ impl Sock {
 
     /// Linux: tcp_reset_keepalive_timer().
     pub fn reset_keepalive(&mut self, ctx: &Ctx<'_>, when: Jiffies) {
-        self.slots[Slot::Sk as usize] = Some(ctx.deadline(when));
+        self.arm_slot(ctx, Slot::Sk, when);
     }
 
     /// Linux: tcp_fin_time() — the orphaned FIN_WAIT2 lifetime, at least 3.5·RTO.

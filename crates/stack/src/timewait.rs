@@ -32,7 +32,10 @@ pub struct TwSock {
     pub ts_recent: u32,
     pub ts_recent_stamp: Instant,
     pub ts_offset: u32,
+    /// When the record's timer runs.
     pub timer: Instant,
+    /// Its expiry as Linux stores it, which `ss` counts down to.
+    pub expires: Instant,
     pub armed: Option<(Instant, u64)>,
     pub last_oow_ack_time: Option<Jiffies>,
 }
@@ -93,7 +96,7 @@ impl TwSock {
                 self.ts_recent = tsval;
                 self.ts_recent_stamp = ctx.now;
             }
-            self.timer = ctx.deadline(timewait_len(ctx.hz));
+            self.rearm(ctx);
             self.send_ack(ctx);
             return TwStatus::Success;
         }
@@ -105,7 +108,7 @@ impl TwSock {
                     return TwStatus::Kill;
                 }
             } else {
-                self.timer = ctx.deadline(timewait_len(ctx.hz));
+                self.rearm(ctx);
             }
             if let Some((tsval, _)) = ts {
                 self.ts_recent = tsval;
@@ -127,11 +130,17 @@ impl TwSock {
         }
         if !flags.contains(TcpFlags::RST) {
             if paws_reject || flags.contains(TcpFlags::ACK) {
-                self.timer = ctx.deadline(timewait_len(ctx.hz));
+                self.rearm(ctx);
             }
             self.oow_ack(ctx, seg);
         }
         TwStatus::Success
+    }
+
+    /// Linux: inet_twsk_reschedule(tw, TCP_TIMEWAIT_LEN).
+    fn rearm(&mut self, ctx: &Ctx<'_>) {
+        self.expires = ctx.expires(timewait_len(ctx.hz));
+        self.timer = ctx.fires(self.expires);
     }
 
     /// Linux: tcp_timewait_check_oow_rate_limit() then tcp_v4_timewait_ack().

@@ -34,6 +34,9 @@ pub struct StackConfig {
     pub seed: u64,
     /// Link MTU (the MSS offered is MTU − 40 for IPv4, − 60 for IPv6).
     pub mtu: u32,
+    /// Fire timers when Linux's timer wheel would (rounded up to the granularity of the
+    /// wheel level their length falls in) rather than exactly at their expiry.
+    pub timer_wheel: bool,
 }
 
 impl Default for StackConfig {
@@ -44,6 +47,7 @@ impl Default for StackConfig {
             hz: Hz::default(),
             seed: 0,
             mtu: 1500,
+            timer_wheel: true,
         }
     }
 }
@@ -266,6 +270,7 @@ impl Stack {
             Ctx {
                 now,
                 hz: self.config.hz,
+                wheel: self.config.timer_wheel,
                 sys: &self.config.sysctls,
                 out: &mut self.out,
             },
@@ -425,9 +430,15 @@ impl Stack {
                 };
                 let over = self.tws.len() as u32 >= self.config.sysctls.tcp_max_tw_buckets;
                 if !over {
-                    let hz = self.config.hz;
-                    let deadline =
-                        Instant::from_nanos((hz.jiffies_at(now) + timeout) * hz.tick_ns());
+                    let ctx = Ctx {
+                        now,
+                        hz: self.config.hz,
+                        wheel: self.config.timer_wheel,
+                        sys: &self.config.sysctls,
+                        out: &mut self.out,
+                    };
+                    let expires = ctx.expires(timeout);
+                    let deadline = ctx.fires(expires);
                     let tw = TwSock {
                         local: sock.local,
                         remote: sock.remote,
@@ -441,6 +452,7 @@ impl Stack {
                         ts_recent_stamp: sock.rx_opt.ts_recent_stamp,
                         ts_offset: sock.ts_offset,
                         timer: deadline,
+                        expires,
                         armed: None,
                         last_oow_ack_time: None,
                     };
@@ -456,7 +468,7 @@ impl Stack {
                 let (mut ctx, conns) = self.ctx(now);
                 if let Some(sock) = conns.get_mut(c) {
                     sock.set_state(&mut ctx, TcpState::Close);
-                    sock.slots = [None; 3];
+                    sock.clear_slots();
                 }
                 self.release_conn_keep_tuple(c, !over);
             }
@@ -472,7 +484,7 @@ impl Stack {
         let Some(sock) = self.conns.get_mut(c) else {
             return;
         };
-        sock.slots = [None; 3];
+        sock.clear_slots();
         let key = (sock.local, sock.remote);
         let port = sock.local.port();
         let has_fd = sock.fd.is_some();
@@ -516,6 +528,7 @@ impl Stack {
         };
         req.armed = None;
         req.timer = None;
+        req.expires = None;
         let listener = req.listener;
         let synack_retries = self
             .listeners
@@ -527,6 +540,7 @@ impl Stack {
         let mut ctx = Ctx {
             now,
             hz: self.config.hz,
+            wheel: self.config.timer_wheel,
             sys: &self.config.sysctls,
             out: &mut self.out,
         };
@@ -554,7 +568,8 @@ impl Stack {
         req.num_timeout += 1;
         req.num_retrans += 1;
         let when = req.timeout(&ctx);
-        req.timer = Some(ctx.deadline(when));
+        req.expires = Some(ctx.expires(when));
+        req.timer = req.expires.map(|e| ctx.fires(e));
         self.sync_req_timer(r);
     }
 
@@ -606,6 +621,7 @@ impl Stack {
                 let mut ctx = Ctx {
                     now,
                     hz: self.config.hz,
+                    wheel: self.config.timer_wheel,
                     sys: &self.config.sysctls,
                     out: &mut self.out,
                 };
@@ -767,20 +783,24 @@ impl Stack {
             acked: false,
             synack_first: now,
             timer: None,
+            expires: None,
             armed: None,
             last_oow_ack_time: None,
         };
         let mut ctx = Ctx {
             now,
             hz: self.config.hz,
+            wheel: self.config.timer_wheel,
             sys: &self.config.sysctls,
             out: &mut self.out,
         };
         req.send_synack(&mut ctx);
         let when = req.timeout(&ctx);
-        let deadline = ctx.deadline(when);
+        let expires = ctx.expires(when);
+        let deadline = ctx.fires(expires);
         let r = self.reqs.insert(ReqSock {
             timer: Some(deadline),
+            expires: Some(expires),
             ..req
         });
         self.tuples.insert((local, remote), ConnRef::Req(r));
@@ -801,6 +821,7 @@ impl Stack {
         let mut ctx = Ctx {
             now,
             hz: self.config.hz,
+            wheel: self.config.timer_wheel,
             sys: &self.config.sysctls,
             out: &mut self.out,
         };
@@ -813,7 +834,8 @@ impl Stack {
                 req.send_synack(&mut ctx);
                 req.num_retrans += 1;
                 let when = req.timeout(&ctx);
-                req.timer = Some(ctx.deadline(when));
+                req.expires = Some(ctx.expires(when));
+                req.timer = req.expires.map(|e| ctx.fires(e));
             }
             self.sync_req_timer(r);
             return;
@@ -962,6 +984,7 @@ impl Stack {
         let ctx = Ctx {
             now,
             hz,
+            wheel: self.config.timer_wheel,
             sys: &self.config.sysctls,
             out: &mut self.out,
         };
@@ -1034,6 +1057,7 @@ impl Stack {
             rcv_shutdown: false,
             snd_shutdown: false,
             slots: [None; 3],
+            expires: [None; 3],
             xmit_kind: None,
             icsk_rto: hz.msecs_to_jiffies(1000),
             icsk_backoff: 0,
@@ -1235,7 +1259,7 @@ impl Stack {
                 send_q: 0,
                 local: r.local,
                 peer: Some(r.remote),
-                timer: r.timer.map(|at| TimerView {
+                timer: r.expires.map(|at| TimerView {
                     kind: TimerKind::On,
                     expires_ms: remaining(at),
                     count: r.num_timeout,
@@ -1271,7 +1295,7 @@ impl Stack {
                 peer: Some(t.remote),
                 timer: Some(TimerView {
                     kind: TimerKind::TimeWait,
-                    expires_ms: remaining(t.timer),
+                    expires_ms: remaining(t.expires),
                     count: 0,
                     probes: 0,
                 }),

@@ -650,7 +650,7 @@ fn set_conn_opt(
                 let when = sock.keepalive_time(ctx);
                 sock.reset_keepalive(ctx, when);
             } else if !on && (sock.state != TcpState::FinWait2 || !sock.is_orphan()) {
-                sock.slots[crate::socket::Slot::Sk as usize] = None;
+                sock.clear_slot(crate::socket::Slot::Sk);
             }
         }
         SockOpt::KeepIdle(_) if sock.opts.keepalive && live => {
