@@ -37,6 +37,8 @@ pub struct TwSock {
     /// Its expiry as Linux stores it, which `ss` counts down to.
     pub expires: Instant,
     pub armed: Option<(Instant, u64)>,
+    /// When the record was created (Linux: tw_entry_stamp).
+    pub entry_stamp: Instant,
     pub last_oow_ack_time: Option<Jiffies>,
 }
 

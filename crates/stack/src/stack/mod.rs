@@ -454,6 +454,7 @@ impl Stack {
                         timer: deadline,
                         expires,
                         armed: None,
+                        entry_stamp: now,
                         last_oow_ack_time: None,
                     };
                     let key = (tw.local, tw.remote);

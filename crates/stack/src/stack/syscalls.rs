@@ -235,16 +235,36 @@ impl Stack {
             None => self.ephemeral_port()?,
         };
         let local = SocketAddr::new(local_ip, port);
-        if self.tuples.contains_key(&(local, addr)) {
-            return Err(Errno::EADDRNOTAVAIL);
+        // Linux: __inet_check_established() — a 4-tuple in TIME_WAIT may be taken over
+        // (tcp_twsk_unique()), anything else makes the address unavailable.
+        let mut reused = None;
+        match self.tuples.get(&(local, addr)).copied() {
+            None => {}
+            Some(ConnRef::Tw(t)) => {
+                match self.tws.get(t).and_then(|tw| self.twsk_unique(now, tw)) {
+                    Some(r) => {
+                        reused = Some(r);
+                        self.kill_tw(t);
+                    }
+                    None => return Err(Errno::EADDRNOTAVAIL),
+                }
+            }
+            Some(_) => return Err(Errno::EADDRNOTAVAIL),
         }
         let mut sock = self.new_sock(local, addr, f.opts, f.sndbuf, f.rcvbuf);
         let sys = &self.config.sysctls;
         sock.fd = Some(fd);
         sock.connecting = true;
-        sock.iss = self
-            .isn
-            .isn(now, local.ip(), local.port(), addr.ip(), addr.port());
+        sock.iss = match reused {
+            Some((seq, ts_recent, ts_recent_stamp)) => {
+                sock.rx_opt.ts_recent = ts_recent;
+                sock.rx_opt.ts_recent_stamp = ts_recent_stamp;
+                seq
+            }
+            None => self
+                .isn
+                .isn(now, local.ip(), local.port(), addr.ip(), addr.port()),
+        };
         sock.ts_offset = self.isn.ts_offset(local.ip(), addr.ip());
         sock.snd_una = sock.iss;
         sock.snd_nxt = sock.iss.wrapping_add(1);
@@ -304,6 +324,33 @@ impl Stack {
         sock.reset_xmit_timer(&ctx, XmitTimer::Retrans, rto);
         self.sync_conn_timers(c);
         Err(Errno::EINPROGRESS)
+    }
+
+    /// Linux: tcp_twsk_unique() — whether `connect()` may take over a time-wait 4-tuple
+    /// (`tcp_tw_reuse`: 1 always, 2 on loopback; the entry older than `tcp_tw_reuse_delay`,
+    /// timestamps in use). Returns the new ISN (old snd_nxt + 65537) and the TS state to keep.
+    fn twsk_unique(
+        &self,
+        now: Instant,
+        tw: &crate::timewait::TwSock,
+    ) -> Option<(u32, u32, Instant)> {
+        let sys = &self.config.sysctls;
+        let mut reuse = sys.tcp_tw_reuse;
+        if tw.substate == TcpState::FinWait2 {
+            reuse = 0;
+        }
+        if reuse == 2 && !(tw.remote.ip().is_loopback() || tw.local.ip().is_loopback()) {
+            reuse = 0;
+        }
+        let old_enough = (now - tw.entry_stamp).as_millis() > u128::from(sys.tcp_tw_reuse_delay);
+        if !tw.tstamp_ok || reuse == 0 || !old_enough {
+            return None;
+        }
+        let mut seq = tw.snd_nxt.wrapping_add(65535 + 2);
+        if seq == 0 {
+            seq = 1;
+        }
+        Some((seq, tw.ts_recent, tw.ts_recent_stamp))
     }
 
     fn conn_of(&self, fd: Fd) -> Result<usize, Errno> {
