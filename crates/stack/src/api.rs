@@ -88,7 +88,9 @@ pub enum Shutdown {
     Both,
 }
 
-/// What happened to a socket, drained with `poll_event`.
+/// What happened to a socket, drained with `poll_event`. Events belong to descriptors: once
+/// `close()` has run, an orphan's further life is visible in `Stack::sockets` only, as in
+/// Linux, where the descriptor is gone too.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Event {
     /// The socket moved from one TCP state to another.
@@ -103,8 +105,6 @@ pub enum Event {
     Connected,
     /// The connection failed or was torn down with this error (ECONNRESET, ETIMEDOUT, …).
     Error(Errno),
-    /// The stack released the socket's resources (an orphan ended, a time-wait entry expired).
-    Released,
 }
 
 /// A socket option with its value, as `setsockopt` takes it and `getsockopt` returns it.
