@@ -487,11 +487,13 @@ impl Sock {
                 let grow =
                     rcvwin * u64::from(copied - self.rcvq_space) / u64::from(self.rcvq_space);
                 rcvwin += grow << 1;
-                // Linux: tcp_space_from_win() with the default scaling ratio.
-                let rcvbuf = (rcvwin * 2).min(u64::from(ctx.sys.tcp_rmem[2])) as u32;
+                let rcvbuf = crate::output::space_from_win(rcvwin, self.scaling_ratio)
+                    .min(u64::from(ctx.sys.tcp_rmem[2])) as u32;
                 if rcvbuf > self.rcvbuf_cap {
                     self.rcvbuf_cap = rcvbuf;
-                    self.window_clamp = crate::output::win_from_space(i64::from(rcvbuf)) as u32;
+                    self.window_clamp =
+                        crate::output::win_from_space_ratio(i64::from(rcvbuf), self.scaling_ratio)
+                            as u32;
                 }
             }
             self.rcvq_space = copied;
@@ -902,9 +904,8 @@ impl Sock {
                 self.schedule_ack();
                 return None;
             }
-            let room =
-                (self.rcvbuf_cap as usize).saturating_sub(self.rcvbuf.len() + self.ofo.bytes());
-            if data.len() > room.max(self.receive_window() as usize) {
+            // Linux: tcp_try_rmem_schedule() — refuse only once the buffer is over its size.
+            if self.rmem_alloc > u64::from(self.rcvbuf_cap) && !data.is_empty() {
                 // Linux: tcp_try_rmem_schedule() failed — drop, quick-ACK.
                 ctx.out.drop(DropReason::Other);
                 self.enter_quickack_mode(ctx, TCP_MAX_QUICKACKS);
@@ -914,6 +915,10 @@ impl Sock {
             }
             if !data.is_empty() {
                 self.rcvbuf.extend(data);
+                self.charge_rcv(
+                    data.len() as u32,
+                    crate::output::truesize(seg.payload.len() as u32),
+                );
                 self.rcv_nxt = self.rcv_nxt.wrapping_add(data.len() as u32);
                 self.stats.bytes_received += data.len() as u64;
                 self.stats.data_segs_in += 1;
@@ -929,6 +934,15 @@ impl Sock {
                     .pop_ready(self.rcv_nxt, &mut |b: &[u8]| pulled.extend_from_slice(b));
                 if n > 0 {
                     self.rcvbuf.extend(&pulled);
+                    // The pulled segments' truesize moves with them to the in-order queue.
+                    let moved = if self.ofo.is_empty() {
+                        self.ofo_truesize
+                    } else {
+                        let left = self.ofo.bytes() as u64;
+                        self.ofo_truesize * u64::from(n) / (u64::from(n) + left).max(1)
+                    };
+                    self.ofo_truesize -= moved;
+                    self.rcv_chunks.push_back((n, moved as u32));
                     self.rcv_nxt = self.rcv_nxt.wrapping_add(n);
                     self.stats.bytes_received += u64::from(n);
                 }
@@ -959,7 +973,12 @@ impl Sock {
             return None;
         }
         if !data.is_empty() {
-            self.ofo.insert(self.rcv_nxt, seq, data);
+            let stored = self.ofo.insert(self.rcv_nxt, seq, data).stored;
+            if stored > 0 {
+                let t = u64::from(crate::output::truesize(stored));
+                self.ofo_truesize += t;
+                self.rmem_alloc += t;
+            }
             self.stats.data_segs_in += 1;
             self.stats.last_data_recv = ctx.now;
         }
@@ -1068,6 +1087,28 @@ impl Sock {
         let lss = self.ack.last_seg_size;
         self.ack.last_seg_size = 0;
         if len >= self.ack.rcv_mss {
+            if len != self.ack.rcv_mss {
+                // Linux 6.x learns the payload-to-truesize ratio from full segments and lets
+                // the window clamp follow it (tcp_set_window_clamp()).
+                let ratio =
+                    ((u64::from(len) << 8) / u64::from(crate::output::truesize(len))).max(1) as u32;
+                if ratio != self.scaling_ratio {
+                    self.scaling_ratio = ratio;
+                    let val =
+                        crate::output::win_from_space_ratio(i64::from(self.rcvbuf_cap), ratio);
+                    let new_clamp = (val.max(0) as u32).max(2304 / 2);
+                    let old_clamp = self.window_clamp;
+                    self.window_clamp = new_clamp;
+                    if new_clamp < old_clamp {
+                        self.rcv_ssthresh = self.rcv_ssthresh.min(new_clamp);
+                    } else {
+                        self.rcv_ssthresh = self.rcv_ssthresh.max(self.rcv_wnd.min(new_clamp));
+                    }
+                    if self.window_clamp < self.rcvq_space {
+                        self.rcvq_space = self.window_clamp;
+                    }
+                }
+            }
             self.ack.rcv_mss = len.min(self.advmss);
         } else {
             let hdr_len = seg.header_len() as u32;

@@ -27,6 +27,9 @@ pub struct Listener {
     /// Request sockets that have not timed out yet (Linux: qlen_young).
     pub young: u32,
     pub opts: SockOpts,
+    /// SO_SNDBUF / SO_RCVBUF as stored (doubled), inherited by accepted connections.
+    pub sndbuf: Option<u32>,
+    pub rcvbuf: Option<u32>,
 }
 
 impl Listener {

@@ -20,11 +20,33 @@ const MAX_TCP_OPTION_SPACE: usize = 40;
 /// Linux: TCPOLEN_TSTAMP_ALIGNED.
 pub const TCPOLEN_TSTAMP_ALIGNED: u32 = 12;
 
-/// Linux: tcp_win_from_space() with the default scaling ratio (TCP_DEFAULT_SCALING_RATIO: half
-/// of the buffer is payload). The kernel refines the ratio from each skb's truesize; tcplab has
-/// no skbs and keeps the default, which gives the kernel's initial windows exactly.
+/// Linux: TCP_DEFAULT_SCALING_RATIO — until a full segment arrives, half the buffer is payload.
+pub const TCP_DEFAULT_SCALING_RATIO: u32 = 128;
+
+/// Linux: TCP_RMEM_TO_WIN_SCALE.
+const TCP_RMEM_TO_WIN_SCALE: u32 = 8;
+
+/// What a received segment costs in the receive buffer (Linux: skb->truesize). The kernel's
+/// value depends on the driver; tcplab uses the payload plus 832 bytes, which reproduces the
+/// windows of the kernel traces (a 1448-byte segment costs 2280 bytes, as on a veth).
+pub fn truesize(len: u32) -> u32 {
+    len + 832
+}
+
+/// Linux: tcp_win_from_space() with the default scaling ratio, for a socket that has not
+/// received anything yet.
 pub fn win_from_space(space: i64) -> i64 {
-    space / 2
+    win_from_space_ratio(space, TCP_DEFAULT_SCALING_RATIO)
+}
+
+/// Linux: tcp_win_from_space().
+pub fn win_from_space_ratio(space: i64, ratio: u32) -> i64 {
+    (space * i64::from(ratio)) >> TCP_RMEM_TO_WIN_SCALE
+}
+
+/// Linux: tcp_space_from_win().
+pub fn space_from_win(win: u64, ratio: u32) -> u64 {
+    (win << TCP_RMEM_TO_WIN_SCALE) / u64::from(ratio.max(1))
 }
 
 /// Linux: tcp_select_initial_window(). Returns (rcv_wnd, window_clamp, rcv_wscale).
@@ -58,13 +80,13 @@ pub fn select_initial_window(
 impl Sock {
     /// Linux: tcp_full_space().
     pub fn full_space(&self) -> u32 {
-        win_from_space(i64::from(self.rcvbuf_cap)) as u32
+        win_from_space_ratio(i64::from(self.rcvbuf_cap), self.scaling_ratio) as u32
     }
 
     /// Linux: tcp_space() — the window the free part of the receive buffer supports.
     pub fn space(&self) -> i64 {
-        let used = (self.rcvbuf.len() + self.ofo.bytes()) as i64;
-        win_from_space(i64::from(self.rcvbuf_cap) - used)
+        let free = i64::from(self.rcvbuf_cap) - self.rmem_alloc as i64;
+        win_from_space_ratio(free, self.scaling_ratio)
     }
 
     /// Linux: __tcp_select_window().
@@ -756,15 +778,10 @@ impl Sock {
         }
     }
 
-    /// Linux: tcp_probe0_base() then the backoff of tcp_probe0_when().
+    /// Linux: tcp_probe0_base() — the RTO, at least TCP_RTO_MIN (the backoff is applied by
+    /// `probe0_when`).
     pub fn probe0_base(&self, ctx: &Ctx<'_>) -> Jiffies {
-        let base = self
-            .icsk_rto
-            .max(ctx.hz.hz_div(5).max(1))
-            .max(ctx.hz.msecs_to_jiffies(0));
-        let rto_max = ctx.hz.msecs_to_jiffies(u64::from(ctx.sys.tcp_rto_max_ms));
-        let shift = self.icsk_backoff.min(31);
-        (base << shift).min(rto_max)
+        self.icsk_rto.max(ctx.hz.hz_div(5).max(1))
     }
 }
 

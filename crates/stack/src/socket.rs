@@ -192,6 +192,15 @@ pub struct Sock {
     pub copied_seq: u32,
     pub rcvbuf: VecDeque<u8>,
     pub rcvbuf_cap: u32,
+    /// In-order data as the segments that brought it: (bytes not yet read, truesize). Linux
+    /// charges a segment's truesize to the socket until the application has read all of it.
+    pub rcv_chunks: VecDeque<(u32, u32)>,
+    /// Linux: sk_rmem_alloc — truesize of everything queued, in order or not.
+    pub rmem_alloc: u64,
+    /// Truesize charged for the out-of-order queue.
+    pub ofo_truesize: u64,
+    /// Linux: scaling_ratio — payload per 256 bytes of buffer, learned from received segments.
+    pub scaling_ratio: u32,
     /// Linux: rcvq_space — bytes the application read in the last measured RTT, from
     /// `rcvq_seq` since `rcvq_time` (receive-buffer autotuning, tcp_rcv_space_adjust()).
     pub rcvq_space: u32,
@@ -339,6 +348,28 @@ impl Sock {
     pub fn clear_slots(&mut self) {
         self.expires = [None; 3];
         self.slots = [None; 3];
+    }
+
+    /// Charges newly queued in-order bytes.
+    pub fn charge_rcv(&mut self, len: u32, truesize: u32) {
+        self.rcv_chunks.push_back((len, truesize));
+        self.rmem_alloc += u64::from(truesize);
+    }
+
+    /// Releases what the application read: a segment's truesize goes when its last byte does.
+    pub fn uncharge_read(&mut self, mut n: u32) {
+        while n > 0 {
+            let Some(front) = self.rcv_chunks.front_mut() else {
+                break;
+            };
+            let take = front.0.min(n);
+            front.0 -= take;
+            n -= take;
+            if front.0 == 0 {
+                self.rmem_alloc = self.rmem_alloc.saturating_sub(u64::from(front.1));
+                self.rcv_chunks.pop_front();
+            }
+        }
     }
 
     /// Queued for `ss`'s Send-Q: written and not yet acknowledged.

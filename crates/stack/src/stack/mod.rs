@@ -248,7 +248,7 @@ impl Stack {
         let mut v: Vec<_> = self
             .conns
             .iter()
-            .filter(|(_, s)| s.state != TcpState::Close || s.fd.is_some())
+            .filter(|(_, s)| s.state != TcpState::Close)
             .map(|(_, s)| (s.local, s.remote, s.state))
             .chain(
                 self.reqs
@@ -751,17 +751,19 @@ impl Stack {
         let peer_mss = u32::from(seg.mss().unwrap_or(536));
         rx_opt.mss_clamp = peer_mss.min(advmss) as u16;
         // Linux: tcp_openreq_init_rwin().
-        let rcvbuf = self
-            .listeners
-            .get(l)
-            .and(None::<u32>)
-            .unwrap_or(sys.tcp_rmem[1]);
+        // The listener's SO_RCVBUF, if set, limits the window and the clamp.
+        let rcvbuf = lst.rcvbuf.unwrap_or(sys.tcp_rmem[1]);
         let full_space = crate::output::win_from_space(i64::from(rcvbuf)) as u32;
+        let clamp = if lst.opts.rcvbuf_locked {
+            full_space
+        } else {
+            0
+        };
         let mss_for_window = advmss.saturating_sub(if rx_opt.tstamp_ok { 12 } else { 0 });
         let (rcv_wnd, window_clamp, rcv_wscale) = select_initial_window(
             full_space,
             mss_for_window,
-            0,
+            clamp,
             rx_opt.wscale_ok,
             sys.tcp_rmem[2],
             sys.rmem_max,
@@ -940,12 +942,13 @@ impl Stack {
     /// SYN_RECV with its SYN-ACK in the retransmission queue; the ACK that completes the
     /// handshake is then processed by it.
     fn create_child(&mut self, now: Instant, req: &ReqSock) -> usize {
-        let opts = self
+        // The child inherits the listener's options and buffer sizes (Linux: sk_clone_lock()).
+        let (opts, sndbuf, rcvbuf) = self
             .listeners
             .get(req.listener)
-            .map(|l| l.opts)
+            .map(|l| (l.opts, l.sndbuf, l.rcvbuf))
             .unwrap_or_default();
-        let mut sock = self.new_sock(req.local, req.remote, opts, None, None);
+        let mut sock = self.new_sock(req.local, req.remote, opts, sndbuf, rcvbuf);
         sock.state = TcpState::SynRecv;
         sock.listener = Some(req.listener);
         sock.iss = req.iss;
@@ -1042,6 +1045,10 @@ impl Stack {
             copied_seq: 0,
             rcvbuf: VecDeque::new(),
             rcvbuf_cap: rcvbuf.unwrap_or(sys.tcp_rmem[1]),
+            rcv_chunks: VecDeque::new(),
+            rmem_alloc: 0,
+            ofo_truesize: 0,
+            scaling_ratio: crate::output::TCP_DEFAULT_SCALING_RATIO,
             rcvq_space: 0,
             rcvq_seq: 0,
             rcvq_time: Instant::ZERO,
@@ -1126,6 +1133,21 @@ impl Stack {
                 && !crate::seq::before(head.seq, s.snd_una)
             {
                 return Err(at("retransmission queue does not start at snd_una"));
+            }
+            let charged: u64 =
+                s.rcv_chunks.iter().map(|c| u64::from(c.1)).sum::<u64>() + s.ofo_truesize;
+            if charged != s.rmem_alloc {
+                return Err(at(&format!(
+                    "rmem_alloc {} but {charged} charged",
+                    s.rmem_alloc
+                )));
+            }
+            let unread: u64 = s.rcv_chunks.iter().map(|c| u64::from(c.0)).sum();
+            if unread != s.rcvbuf.len() as u64 {
+                return Err(at(&format!(
+                    "{unread} bytes charged, {} queued",
+                    s.rcvbuf.len()
+                )));
             }
             let written = s.write_seq.wrapping_sub(s.sndbuf_seq) as usize;
             if written != s.sndbuf.len() {
@@ -1272,7 +1294,9 @@ impl Stack {
             });
         }
         for (_, s) in self.conns.iter() {
-            if s.state == TcpState::Close && s.fd.is_none() {
+            // Linux unhashes a socket in tcp_done(): a descriptor may still hold it, but
+            // inet_diag no longer sees it.
+            if s.state == TcpState::Close {
                 continue;
             }
             v.push(SocketEntry {

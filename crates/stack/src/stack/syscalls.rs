@@ -164,6 +164,8 @@ impl Stack {
             qlen: 0,
             young: 0,
             opts: f.opts,
+            sndbuf: f.sndbuf,
+            rcvbuf: f.rcvbuf,
         });
         self.listen_map
             .entry(local.port())
@@ -413,6 +415,7 @@ impl Stack {
                 *dst = src;
             }
             sock.copied_seq = sock.copied_seq.wrapping_add(n as u32);
+            sock.uncharge_read(n as u32);
             sock.rcv_space_adjust(&ctx);
             sock.cleanup_rbuf(&mut ctx, n);
             self.sync_conn_timers(c);
@@ -528,7 +531,7 @@ impl Stack {
             Some(FdKind::Listener(l)) => {
                 let l = *l;
                 let lst = self.listeners.get_mut(l).ok_or(Errno::EBADF)?;
-                (&mut lst.opts, None)
+                (&mut lst.opts, Some((&mut lst.sndbuf, &mut lst.rcvbuf)))
             }
             Some(FdKind::Conn(c)) => {
                 let c = *c;
@@ -563,7 +566,12 @@ impl Stack {
             ),
             Some(FdKind::Listener(l)) => {
                 let lst = self.listeners.get(*l).ok_or(Errno::EBADF)?;
-                (lst.opts, sys.tcp_wmem[1], sys.tcp_rmem[1], None)
+                (
+                    lst.opts,
+                    lst.sndbuf.unwrap_or(sys.tcp_wmem[1]),
+                    lst.rcvbuf.unwrap_or(sys.tcp_rmem[1]),
+                    None,
+                )
             }
             Some(FdKind::Conn(c)) => {
                 let s = self.conns.get(*c).ok_or(Errno::EBADF)?;
