@@ -227,6 +227,8 @@ pub struct Sock {
     /// Each slot's expiry as Linux stores it (`icsk_timeout`, `sk_timer.expires`), which `ss`
     /// counts down to; the wheel may run the timer a little after it.
     pub expires: [Option<Instant>; 3],
+    /// The nominal expiry of the transmit timer that is running now (Linux: icsk_timeout).
+    pub expires_at_fire: Option<Instant>,
     pub xmit_kind: Option<XmitTimer>,
     pub icsk_rto: Jiffies,
     pub icsk_backoff: u32,

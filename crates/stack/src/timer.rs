@@ -64,6 +64,10 @@ impl Sock {
 
     /// Runs whatever slot is due at `ctx.now`.
     pub fn on_timer(&mut self, ctx: &mut Ctx<'_>, slot: Slot) -> Disposition {
+        if slot == Slot::Xmit {
+            // Linux reads icsk_timeout (the nominal expiry) in some handlers.
+            self.expires_at_fire = self.expires[Slot::Xmit as usize];
+        }
         self.clear_slot(slot);
         match slot {
             Slot::Xmit => {
@@ -205,6 +209,21 @@ impl Sock {
         }
         // Linux: an RTO ends any loss-probe episode.
         self.tlp_high_seq = None;
+        if self.snd_wnd == 0
+            && !self.is_orphan()
+            && !matches!(self.state, TcpState::SynSent | TcpState::SynRecv)
+        {
+            // The peer shrank its window to zero under data in flight: the retransmissions
+            // act as window probes and retries2 does not apply; only silence for 2·rto_max
+            // (or TCP_USER_TIMEOUT) ends the connection (Linux: tcp_rtx_probe0_timed_out()).
+            if self.rtx_probe0_timed_out(ctx) {
+                return self.done_with_error(ctx, Errno::ETIMEDOUT);
+            }
+            self.enter_loss(ctx);
+            self.retransmit(ctx, 0);
+            self.backoff_and_rearm(ctx);
+            return Disposition::Keep;
+        }
         if self.write_timeout(ctx) {
             return Disposition::Done;
         }
@@ -213,7 +232,12 @@ impl Sock {
         self.icsk_retransmits += 1;
         self.total_rto += 1;
         self.retransmit(ctx, 0);
-        // Linux: out_reset_timer.
+        self.backoff_and_rearm(ctx);
+        Disposition::Keep
+    }
+
+    /// Linux: the `out_reset_timer` tail of tcp_retransmit_timer().
+    fn backoff_and_rearm(&mut self, ctx: &Ctx<'_>) {
         let linear_syn = self.state == TcpState::SynSent
             && self.total_rto <= u32::from(ctx.sys.tcp_syn_linear_timeouts);
         if !linear_syn {
@@ -222,7 +246,34 @@ impl Sock {
         }
         let when = self.clamp_rto_to_user_timeout(ctx);
         self.reset_xmit_timer(ctx, XmitTimer::Retrans, when);
-        Disposition::Keep
+    }
+
+    /// Linux: tcp_rtx_probe0_timed_out() — nothing heard for more than 2·rto_max (or the user
+    /// timeout) and retransmitting for longer than that.
+    fn rtx_probe0_timed_out(&self, ctx: &Ctx<'_>) -> bool {
+        let start = self
+            .retrans_stamp
+            .or_else(|| self.rtx.front().map(|s| s.sent_at))
+            .unwrap_or(ctx.now);
+        let rtx_delta_ms = (ctx.now - start).as_millis() as u64;
+        let mut timeout = 2 * self.rto_max(ctx);
+        let user_timeout = u64::from(self.opts.user_timeout_ms);
+        if user_timeout != 0 {
+            if rtx_delta_ms > user_timeout {
+                return true;
+            }
+            timeout = timeout.min(ctx.hz.msecs_to_jiffies(user_timeout));
+        }
+        let expired_at = self.expires_at_fire.unwrap_or(ctx.now);
+        let last_rcv = self.stats.last_ack_recv;
+        let rcv_delta = ctx
+            .hz
+            .jiffies_at(expired_at)
+            .saturating_sub(ctx.hz.jiffies_at(last_rcv));
+        if rcv_delta <= timeout {
+            return false;
+        }
+        ctx.hz.msecs_to_jiffies(rtx_delta_ms) > timeout
     }
 
     /// Linux: tcp_probe_timer() — a zero-window probe, with the limits Linux puts on probing:

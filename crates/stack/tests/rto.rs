@@ -118,3 +118,60 @@ fn retries2_gives_up_with_etimedout_and_no_rst() {
         .count();
     assert_eq!(rsts, 0, "Linux sends no RST when retries2 runs out");
 }
+
+/// Rewrites a datagram's TCP window to zero (checksums recomputed).
+fn zero_window(bytes: &[u8]) -> Option<Vec<u8>> {
+    use tcplab_wire::{IpHeader, IpRepr, TcpRepr, emit_ip_tcp};
+    let (ip, l4) = IpRepr::parse(bytes).ok()?;
+    let mut tcp = TcpRepr::parse(l4).ok()?;
+    tcp.window = 0;
+    let hdr = IpHeader {
+        src: ip.src(),
+        dst: ip.dst(),
+        ttl: 64,
+        tos: 0,
+        ident: 0,
+        dont_frag: true,
+        flow_label: 0,
+    };
+    let mut out = vec![0u8; bytes.len() + 64];
+    let n = emit_ip_tcp(&mut out, &hdr, &tcp).ok()?;
+    out.truncate(n);
+    Some(out)
+}
+
+/// linux-tcp-timers.md §7.1 step 3: when the peer closes its window under data in flight, the
+/// RTO retransmissions act as window probes and `tcp_retries2` does not end the connection;
+/// only 2·rto_max (240 s) without hearing anything does (tcp_rtx_probe0_timed_out()).
+#[test]
+fn zero_window_under_data_in_flight_outlives_retries2_until_240_s_of_silence() {
+    let mut p = pair_at(250, Duration::from_micros(25)).sysctls(|s| s.tcp_retries2 = 3);
+    let (c, _, _) = p.connect(80);
+    // The server's first ACK of new data shuts the window with the rest still in flight;
+    // after it the server is never heard again.
+    let mut first = true;
+    p.add_hook(move |pkt| {
+        if pkt.dir != Direction::BtoA {
+            return Verdict::Pass;
+        }
+        if !first {
+            return Verdict::Drop;
+        }
+        first = false;
+        zero_window(pkt.bytes).map_or(Verdict::Drop, Verdict::Replace)
+    });
+    p.call_a(|s, now| s.send(now, c, &[7u8; 3000])).unwrap();
+    p.run_for(Duration::from_secs(30));
+    let info = p.a().tcp_info(p.now(), c).unwrap();
+    assert_eq!(info.tcpi_snd_wnd, 0, "{info:?}");
+    assert!(info.tcpi_unacked > 0 && info.tcpi_backoff >= 5, "{info:?}");
+    // retries2 = 3 would have ended an ordinary connection after about 3 s.
+    assert_eq!(p.a().state(c), Some(TcpState::Established));
+    p.run_for(Duration::from_secs(400));
+    assert_eq!(p.a().state(c), Some(TcpState::Close));
+    let mut buf = [0u8; 4];
+    assert_eq!(
+        p.call_a(|s, now| s.recv(now, c, &mut buf)),
+        Err(tcplab_stack::Errno::ETIMEDOUT)
+    );
+}

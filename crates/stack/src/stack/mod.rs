@@ -1066,6 +1066,7 @@ impl Stack {
             snd_shutdown: false,
             slots: [None; 3],
             expires: [None; 3],
+            expires_at_fire: None,
             xmit_kind: None,
             icsk_rto: hz.msecs_to_jiffies(1000),
             icsk_backoff: 0,
