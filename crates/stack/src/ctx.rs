@@ -19,9 +19,17 @@ pub struct Datagram {
     pub dst: SocketAddr,
 }
 
+/// Decides whether a datagram may leave the host, like netfilter's OUTPUT chain: a refused
+/// datagram never reaches the wire and its sender sees a failed transmit (EPERM).
+pub type OutputFilter = Box<dyn FnMut(&Datagram) -> bool>;
+
 /// The stack's output queues and counters.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Output {
+    /// The host's OUTPUT chain, if any.
+    pub filter: Option<OutputFilter>,
+    /// Datagrams the filter refused.
+    pub filtered: u64,
     pub tx: VecDeque<Datagram>,
     pub events: VecDeque<(Fd, Event)>,
     pub drops: BTreeMap<DropReason, u64>,
@@ -34,8 +42,9 @@ pub struct Output {
 }
 
 impl Output {
-    /// Serializes one segment with its IP header into the transmit queue.
-    pub fn emit(&mut self, src: SocketAddr, dst: SocketAddr, repr: &TcpRepr<'_>) {
+    /// Serializes one segment with its IP header into the transmit queue. Returns false when
+    /// the output filter refused it (Linux: tcp_transmit_skb() returning an error).
+    pub fn emit(&mut self, src: SocketAddr, dst: SocketAddr, repr: &TcpRepr<'_>) -> bool {
         let ip = IpHeader {
             src: src.ip(),
             dst: dst.ip(),
@@ -50,10 +59,21 @@ impl Output {
         match emit_ip_tcp(&mut bytes, &ip, repr) {
             Ok(len) => {
                 bytes.truncate(len);
-                self.tx.push_back(Datagram { bytes, src, dst });
+                let d = Datagram { bytes, src, dst };
+                if let Some(filter) = self.filter.as_mut()
+                    && !filter(&d)
+                {
+                    self.filtered += 1;
+                    return false;
+                }
+                self.tx.push_back(d);
+                true
             }
             // Only a family mismatch can fail here, and sockets never mix families.
-            Err(e) => tracing::error!("cannot emit segment {src} > {dst}: {e}"),
+            Err(e) => {
+                tracing::error!("cannot emit segment {src} > {dst}: {e}");
+                false
+            }
         }
     }
 
@@ -65,6 +85,19 @@ impl Output {
 
     pub fn drop(&mut self, reason: DropReason) {
         *self.drops.entry(reason).or_insert(0) += 1;
+    }
+}
+
+impl std::fmt::Debug for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Output")
+            .field("tx", &self.tx.len())
+            .field("events", &self.events.len())
+            .field("drops", &self.drops)
+            .field("filter", &self.filter.is_some())
+            .field("filtered", &self.filtered)
+            .field("orphans", &self.orphans)
+            .finish()
     }
 }
 

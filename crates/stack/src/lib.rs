@@ -33,6 +33,7 @@ pub mod timer;
 pub mod timewait;
 
 pub use api::{Domain, Event, Fd, Shutdown, SockOpt, SockOptName, TcpState, Transmit};
+pub use ctx::{Datagram, OutputFilter};
 pub use errno::Errno;
 pub use stack::{DropReason, Stack, StackConfig};
 pub use sysctl::Sysctls;

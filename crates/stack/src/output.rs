@@ -229,7 +229,10 @@ impl Sock {
 
     /// Builds and queues one segment. `data` is the payload range `[seq, seq+len)` read from
     /// the send buffer. Every segment but a SYN carries the current ACK and window.
-    pub fn transmit(&mut self, ctx: &mut Ctx<'_>, seq: u32, mut flags: TcpFlags, len: u32) {
+    /// Returns false when the host's output filter refused the segment: Linux's bookkeeping
+    /// (ACK sent, data sent) has happened all the same, but the caller must not count the
+    /// segment as sent.
+    pub fn transmit(&mut self, ctx: &mut Ctx<'_>, seq: u32, mut flags: TcpFlags, len: u32) -> bool {
         let syn = flags.contains(TcpFlags::SYN);
         let synack = syn && flags.contains(TcpFlags::ACK);
         let options = if syn {
@@ -271,7 +274,7 @@ impl Sock {
             option_padding: Vec::new(),
             payload: &payload,
         };
-        ctx.out.emit(self.local, self.remote, &repr);
+        let sent = ctx.out.emit(self.local, self.remote, &repr);
         self.stats.segs_out += 1;
         if len > 0 {
             self.stats.data_segs_out += 1;
@@ -281,6 +284,7 @@ impl Sock {
         if flags.contains(TcpFlags::ACK) {
             self.event_ack_sent(ctx.hz);
         }
+        sent
     }
 
     /// Linux: tcp_event_data_sent() — sending data soon after receiving makes the connection
@@ -433,7 +437,11 @@ impl Sock {
             if self.take_push_mark(start, end) {
                 flags.insert(TcpFlags::PSH);
             }
-            self.transmit(ctx, start, flags, len);
+            if !self.transmit(ctx, start, flags, len) {
+                // Linux: tcp_write_xmit() stops at a failed tcp_transmit_skb(); the segment
+                // stays unsent and the probe timer takes over.
+                break;
+            }
             self.queue_sent(ctx, start, len, fin, flags.contains(TcpFlags::PSH));
             sent_any = true;
             if probe {

@@ -372,8 +372,9 @@ impl Sock {
             if fin {
                 flags.insert(TcpFlags::FIN);
             }
-            self.transmit(ctx, start, flags, len);
-            self.queue_sent(ctx, start, len, fin, true);
+            if self.transmit(ctx, start, flags, len) {
+                self.queue_sent(ctx, start, len, fin, true);
+            }
             return;
         }
         self.send_window_probe(ctx);

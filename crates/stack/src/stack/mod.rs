@@ -216,6 +216,19 @@ impl Stack {
     pub fn sysctls_mut(&mut self) -> &mut Sysctls {
         &mut self.config.sysctls
     }
+    /// Installs the host's OUTPUT chain: `filter` sees every datagram before it leaves, and a
+    /// refused one is lost before the wire with the sender seeing a failed transmit, as with
+    /// `iptables -A OUTPUT … -j DROP` on Linux (a dropped FIN stays unsent, so the socket
+    /// shows the persist timer). `None` removes it.
+    pub fn set_output_filter(&mut self, filter: Option<crate::ctx::OutputFilter>) {
+        self.out.filter = filter;
+    }
+
+    /// Datagrams the output filter refused.
+    pub fn filtered(&self) -> u64 {
+        self.out.filtered
+    }
+
     /// Counters of dropped datagrams by reason.
     pub fn drops(&self) -> &BTreeMap<DropReason, u64> {
         &self.out.drops
