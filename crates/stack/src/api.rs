@@ -161,3 +161,60 @@ pub struct Transmit {
     pub src: SocketAddr,
     pub dst: SocketAddr,
 }
+
+/// A timer, as a timeline names it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum TimerName {
+    /// ICSK_TIME_RETRANS (also SYN retransmission).
+    Retransmit,
+    /// ICSK_TIME_LOSS_PROBE.
+    LossProbe,
+    /// ICSK_TIME_PROBE0, the persist timer.
+    ZeroWindowProbe,
+    /// ICSK_TIME_REO_TIMEOUT.
+    ReorderTimeout,
+    DelayedAck,
+    /// The socket timer: keepalive, or an orphan's long FIN_WAIT2.
+    Keepalive,
+    /// A request socket's SYN-ACK timer.
+    SynAck,
+    /// A time-wait record's timer (TIME_WAIT or its FIN_WAIT2 substate).
+    TimeWait,
+}
+
+impl TimerName {
+    /// Linux's name for it.
+    pub fn linux_name(self) -> &'static str {
+        match self {
+            TimerName::Retransmit => "ICSK_TIME_RETRANS",
+            TimerName::LossProbe => "ICSK_TIME_LOSS_PROBE",
+            TimerName::ZeroWindowProbe => "ICSK_TIME_PROBE0",
+            TimerName::ReorderTimeout => "ICSK_TIME_REO_TIMEOUT",
+            TimerName::DelayedAck => "ICSK_TIME_DACK",
+            TimerName::Keepalive => "sk_timer",
+            TimerName::SynAck => "rsk_timer",
+            TimerName::TimeWait => "tw_timer",
+        }
+    }
+}
+
+/// What happened inside the stack, for timelines: every socket's state changes (orphans,
+/// request and time-wait sockets included) and every timer that fired. Collected only while
+/// `Stack::set_tracing(true)`; drained with `Stack::poll_trace`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Trace {
+    State {
+        local: SocketAddr,
+        remote: SocketAddr,
+        from: TcpState,
+        to: TcpState,
+    },
+    /// A timer fired; the counts are those before its handler ran (retransmissions for the
+    /// transmit slot and SYN-ACKs, probes for persist and keepalive).
+    Timer {
+        local: SocketAddr,
+        remote: SocketAddr,
+        timer: TimerName,
+        count: u32,
+    },
+}

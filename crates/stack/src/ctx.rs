@@ -38,6 +38,9 @@ pub struct Output {
     pub challenge_count: u32,
     /// Orphaned full sockets (Linux: tcp_orphan_count), kept by the stack.
     pub orphans: u32,
+    /// Whether to collect `trace`.
+    pub tracing: bool,
+    pub trace: VecDeque<crate::api::Trace>,
     ip_ident: u16,
 }
 
@@ -80,6 +83,13 @@ impl Output {
     pub fn event(&mut self, fd: Option<Fd>, ev: Event) {
         if let Some(fd) = fd {
             self.events.push_back((fd, ev));
+        }
+    }
+
+    /// Records a trace event when tracing is on.
+    pub fn trace(&mut self, t: crate::api::Trace) {
+        if self.tracing {
+            self.trace.push_back(t);
         }
     }
 

@@ -32,7 +32,9 @@ pub mod time;
 pub mod timer;
 pub mod timewait;
 
-pub use api::{Domain, Event, Fd, Shutdown, SockOpt, SockOptName, TcpState, Transmit};
+pub use api::{
+    Domain, Event, Fd, Shutdown, SockOpt, SockOptName, TcpState, TimerName, Trace, Transmit,
+};
 pub use ctx::{Datagram, OutputFilter};
 pub use errno::Errno;
 pub use stack::{DropReason, Stack, StackConfig};

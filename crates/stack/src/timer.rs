@@ -37,6 +37,12 @@ impl Sock {
         }
         self.state = to;
         ctx.out.event(self.fd, Event::StateChanged { from, to });
+        ctx.out.trace(crate::api::Trace::State {
+            local: self.local,
+            remote: self.remote,
+            from,
+            to,
+        });
     }
 
     /// Linux: tcp_done() — CLOSE, timers stopped, queues purged; no RST is sent here.
@@ -69,6 +75,28 @@ impl Sock {
             self.expires_at_fire = self.expires[Slot::Xmit as usize];
         }
         self.clear_slot(slot);
+        if ctx.out.tracing {
+            use crate::api::TimerName;
+            let (timer, count) = match slot {
+                Slot::Xmit => match self.xmit_kind {
+                    Some(XmitTimer::Retrans) => (TimerName::Retransmit, self.icsk_retransmits),
+                    Some(XmitTimer::LossProbe) => (TimerName::LossProbe, self.icsk_retransmits),
+                    Some(XmitTimer::Probe0) => (TimerName::ZeroWindowProbe, self.icsk_probes_out),
+                    Some(XmitTimer::ReoTimeout) => {
+                        (TimerName::ReorderTimeout, self.icsk_retransmits)
+                    }
+                    None => (TimerName::Retransmit, self.icsk_retransmits),
+                },
+                Slot::DelAck => (TimerName::DelayedAck, 0),
+                Slot::Sk => (TimerName::Keepalive, self.icsk_probes_out),
+            };
+            ctx.out.trace(crate::api::Trace::Timer {
+                local: self.local,
+                remote: self.remote,
+                timer,
+                count,
+            });
+        }
         match slot {
             Slot::Xmit => {
                 let kind = self.xmit_kind.take();

@@ -93,6 +93,12 @@ impl TwSock {
                 return TwStatus::Rst;
             }
             self.substate = TcpState::TimeWait;
+            ctx.out.trace(crate::api::Trace::State {
+                local: self.local,
+                remote: self.remote,
+                from: TcpState::FinWait2,
+                to: TcpState::TimeWait,
+            });
             self.rcv_nxt = end_seq;
             if let Some((tsval, _)) = ts {
                 self.ts_recent = tsval;

@@ -216,6 +216,19 @@ impl Stack {
     pub fn sysctls_mut(&mut self) -> &mut Sysctls {
         &mut self.config.sysctls
     }
+    /// Turns the collection of `Trace` events on or off.
+    pub fn set_tracing(&mut self, on: bool) {
+        self.out.tracing = on;
+        if !on {
+            self.out.trace.clear();
+        }
+    }
+
+    /// The next trace event (state changes of every socket, timers fired).
+    pub fn poll_trace(&mut self) -> Option<crate::api::Trace> {
+        self.out.trace.pop_front()
+    }
+
     /// Installs the host's OUTPUT chain: `filter` sees every datagram before it leaves, and a
     /// refused one is lost before the wire with the sender seeing a failed transmit, as with
     /// `iptables -A OUTPUT … -j DROP` on Linux (a dropped FIN stays unsent, so the socket
@@ -424,8 +437,22 @@ impl Stack {
                 TimerRef::Req(rid) => self.req_timer(at, rid),
                 TimerRef::Tw(t) => {
                     if let Some(tw) = self.tws.remove(t) {
-                        self.tuples.remove(&(tw.local, tw.remote));
-                        self.release_port(tw.local.port());
+                        use crate::api::{TimerName, Trace};
+                        let (local, remote) = (tw.local, tw.remote);
+                        self.out.trace(Trace::Timer {
+                            local,
+                            remote,
+                            timer: TimerName::TimeWait,
+                            count: 0,
+                        });
+                        self.out.trace(Trace::State {
+                            local,
+                            remote,
+                            from: tw.substate,
+                            to: TcpState::Close,
+                        });
+                        self.tuples.remove(&(local, remote));
+                        self.release_port(local.port());
                     }
                 }
             }
@@ -479,9 +506,28 @@ impl Stack {
                     self.sync_tw_timer(t);
                 }
                 // The full socket is done (Linux: tcp_done() after tcp_time_wait()).
-                let (mut ctx, conns) = self.ctx(now);
+                let (ctx, conns) = self.ctx(now);
                 if let Some(sock) = conns.get_mut(c) {
-                    sock.set_state(&mut ctx, TcpState::Close);
+                    // The connection lives on in the time-wait record: only the descriptor
+                    // sees its socket close, and the trace shows no CLOSE (unless no record
+                    // could be made).
+                    let from = sock.state;
+                    sock.state = TcpState::Close;
+                    ctx.out.event(
+                        sock.fd,
+                        Event::StateChanged {
+                            from,
+                            to: TcpState::Close,
+                        },
+                    );
+                    if over {
+                        ctx.out.trace(crate::api::Trace::State {
+                            local: sock.local,
+                            remote: sock.remote,
+                            from,
+                            to: TcpState::Close,
+                        });
+                    }
                     sock.clear_slots();
                 }
                 self.release_conn_keep_tuple(c, !over);
@@ -558,9 +604,21 @@ impl Stack {
             sys: &self.config.sysctls,
             out: &mut self.out,
         };
+        ctx.out.trace(crate::api::Trace::Timer {
+            local: req.local,
+            remote: req.remote,
+            timer: crate::api::TimerName::SynAck,
+            count: req.num_timeout,
+        });
         if req.num_timeout >= max_retries {
             // Expired: dropped silently, no RST.
             let key = (req.local, req.remote);
+            ctx.out.trace(crate::api::Trace::State {
+                local: key.0,
+                remote: key.1,
+                from: TcpState::SynRecv,
+                to: TcpState::Close,
+            });
             let young = req.num_timeout == 0;
             self.reqs.remove(r);
             self.tuples.remove(&key);
@@ -570,7 +628,6 @@ impl Stack {
                     l.young = l.young.saturating_sub(1);
                 }
             }
-            self.release_port_for_req();
             return;
         }
         req.send_synack(&mut ctx);
@@ -586,8 +643,6 @@ impl Stack {
         req.timer = req.expires.map(|e| ctx.fires(e));
         self.sync_req_timer(r);
     }
-
-    fn release_port_for_req(&mut self) {}
 
     // ---- input ------------------------------------------------------------------------------
 
@@ -672,6 +727,12 @@ impl Stack {
 
     fn kill_tw(&mut self, t: usize) {
         if let Some(tw) = self.tws.remove(t) {
+            self.out.trace(crate::api::Trace::State {
+                local: tw.local,
+                remote: tw.remote,
+                from: tw.substate,
+                to: TcpState::Close,
+            });
             if let Some((at, s)) = tw.armed {
                 self.timers.remove(&(at, s, TimerRef::Tw(t)));
             }
@@ -814,6 +875,12 @@ impl Stack {
         let when = req.timeout(&ctx);
         let expires = ctx.expires(when);
         let deadline = ctx.fires(expires);
+        self.out.trace(crate::api::Trace::State {
+            local,
+            remote,
+            from: TcpState::Listen,
+            to: TcpState::SynRecv,
+        });
         let r = self.reqs.insert(ReqSock {
             timer: Some(deadline),
             expires: Some(expires),
@@ -938,6 +1005,12 @@ impl Stack {
 
     fn drop_req(&mut self, r: usize) {
         if let Some(req) = self.reqs.remove(r) {
+            self.out.trace(crate::api::Trace::State {
+                local: req.local,
+                remote: req.remote,
+                from: TcpState::SynRecv,
+                to: TcpState::Close,
+            });
             if let Some((at, s)) = req.armed {
                 self.timers.remove(&(at, s, TimerRef::Req(r)));
             }
