@@ -15,6 +15,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -48,6 +49,8 @@ pub struct Options {
     pub ss_at: Vec<u64>,
     /// Virtual time after which the run stops.
     pub timeout: Duration,
+    /// Where to write every datagram sent, lost ones included, as a pcap file.
+    pub pcap: Option<PathBuf>,
 }
 
 /// Parses `--sysctl NAME=VALUE`, checking the write against Linux's rules so that a bad one
@@ -538,6 +541,14 @@ pub fn run(opts: &Options, out: &mut impl Write) -> io::Result<ExitCode> {
         pair.run_until(stop);
         timeline.flush(&pair, out)?;
         print_tables(&pair, out)?;
+    }
+    if let Some(path) = &opts.pcap {
+        let sent = pair.captured().iter();
+        let datagrams = sent.map(|c| (c.at.as_nanos(), &c.bytes[..]));
+        if let Err(e) = tcplab_pcap::write_file(path, datagrams) {
+            eprintln!("tcplab: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
     }
     summary(opts, &apps, &timeline, finished, wall, out)
 }

@@ -101,6 +101,10 @@ struct DemoArgs {
     /// Give up after this many seconds of virtual time.
     #[arg(long, value_name = "SECS", default_value_t = 600)]
     timeout: u64,
+    /// Write every datagram sent on the link to FILE, a pcap file for Wireshark or
+    /// `tcpdump -r`, timestamped in virtual time from 1970-01-01.
+    #[arg(long, value_name = "FILE")]
+    pcap: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -182,5 +186,6 @@ fn demo_options(args: DemoArgs) -> demo::Options {
         sysctls: args.sysctls,
         ss_at: args.ss_at,
         timeout: std::time::Duration::from_secs(args.timeout),
+        pcap: args.pcap,
     }
 }

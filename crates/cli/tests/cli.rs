@@ -165,6 +165,40 @@ fn demo_fails_when_nothing_gets_through() {
 }
 
 #[test]
+fn demo_writes_a_pcap_of_every_datagram() {
+    let run = |name: &str| {
+        let path = scratch(name);
+        let file = path.to_str().unwrap();
+        let args = [
+            "demo", "--loss", "0.05", "--seed", "3", "--bytes", "30000", "--pcap", file,
+        ];
+        let o = tcplab(&args);
+        assert!(o.status.success(), "{}\n{}", stdout(&o), stderr(&o));
+        (stdout(&o), path)
+    };
+    let (out, path) = run("demo.pcap");
+    let packets = tcplab_pcap::read_file(&path).unwrap_or_else(|e| panic!("{e}"));
+    // Lost datagrams were sent too: the file holds every packet the summary counts.
+    let count = format!("; {} packets (", packets.len());
+    assert!(summary(&out).contains(&count), "{count} in {out}");
+    let syn = tcplab_wire::print::tcpdump_datagram(&packets[0].datagram);
+    assert!(syn.starts_with("IP 10.0.0.1."), "{syn}");
+    assert!(syn.contains("> 10.0.0.2.1234: Flags [S], seq "), "{syn}");
+    assert_eq!(packets[0].time_ns, 0);
+    assert!(packets.windows(2).all(|w| w[0].time_ns <= w[1].time_ns));
+    // The same run gives the same file.
+    let (_, again) = run("demo-again.pcap");
+    let same = std::fs::read(&path).unwrap() == std::fs::read(&again).unwrap();
+    assert!(same, "two runs of one seed wrote different files");
+
+    let o = tcplab(&["demo", "--pcap", "/nonexistent-dir/demo.pcap"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    let expected = "tcplab: /nonexistent-dir/demo.pcap: cannot create it: ";
+    assert!(err.starts_with(expected), "{err}");
+}
+
+#[test]
 fn demo_rejects_bad_flags_with_usage_errors() {
     for (args, needle) in [
         (
