@@ -202,6 +202,7 @@ impl TimerName {
 /// request and time-wait sockets included) and every timer that fired. Collected only while
 /// `Stack::set_tracing(true)`; drained with `Stack::poll_trace`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[non_exhaustive]
 pub enum Trace {
     State {
         local: SocketAddr,
@@ -216,5 +217,11 @@ pub enum Trace {
         remote: SocketAddr,
         timer: TimerName,
         count: u32,
+    },
+    /// Something Linux does that has no effect in tcplab, shown for the timeline.
+    Note {
+        local: SocketAddr,
+        remote: SocketAddr,
+        what: &'static str,
     },
 }

@@ -176,6 +176,15 @@ impl Sock {
             }
             expired = self.icsk_retransmits >= max_retransmits;
         } else {
+            if self.retransmits_timed_out(ctx, u32::from(ctx.sys.tcp_retries1), 0) {
+                // Linux: tcp_mtu_probing() and __dst_negative_advice(). tcplab has no routes;
+                // the event shows where Linux would refresh the route.
+                ctx.out.trace(crate::api::Trace::Note {
+                    local: self.local,
+                    remote: self.remote,
+                    what: "tcp_retries1 passed: route refresh (__dst_negative_advice)",
+                });
+            }
             let mut until = u32::from(ctx.sys.tcp_retries2);
             if self.is_orphan() {
                 let alive = self.icsk_rto < self.rto_max(ctx);

@@ -250,7 +250,8 @@ fn synack_doubles_then_the_request_expires_silently() {
 }
 
 /// A retransmitted SYN is answered at once with a SYN-ACK (the first out-of-window answer is
-/// not rate-limited) and pushes the request timer to now + 1 s (tcp_check_req()).
+/// not rate-limited) and pushes the request timer to now + 1 s (tcp_check_req()); another
+/// copy 300 ms later is rate-limited (tcp_invalid_ratelimit): no answer, no push.
 #[test]
 fn retransmitted_syn_gets_a_synack_at_once_and_pushes_the_timer() {
     at_each_hz(|hz| {
@@ -264,6 +265,8 @@ fn retransmitted_syn_gets_a_synack_at_once_and_pushes_the_timer() {
         expect_sent!(h, 0, "S. 0:0(0) ack 1 <...>");
         peer_sends!(h, 600, &syn);
         expect_sent!(h, 600, "S. 0:0(0) ack 1 <...>");
+        // A third copy within tcp_invalid_ratelimit is not answered and leaves the timer.
+        peer_sends!(h, 900, &syn);
         let next = fire(hz, 600, u64::from(hz));
         assert!(next > fire(hz, 0, u64::from(hz)));
         expect_sent!(h, next, "S. 0:0(0) ack 1 <...>");
@@ -579,7 +582,8 @@ fn persist_backs_off_and_counts_only_unanswered_probes() {
 }
 
 /// With TCP_USER_TIMEOUT the probing ends at the first probe + the user timeout even though
-/// every probe is answered (probes_tstamp is not reset by answers).
+/// every probe is answered (probes_tstamp is not reset by answers); each re-arm is clamped
+/// to what is left of it, at least 2 ticks (tcp_clamp_probe0_to_user_timeout()).
 #[test]
 fn persist_user_timeout_counts_from_the_first_probe() {
     at_each_hz(|hz| {
@@ -587,19 +591,48 @@ fn persist_user_timeout_counts_from_the_first_probe() {
         let conn = active_open(&mut h);
         h.call(|s, now| s.setsockopt(now, conn.fd, SockOpt::UserTimeout(3000)))
             .unwrap();
+        let base = lan_rto(hz).max(jif(hz, 200));
         let first = zero_window(&mut h, hz, &conn);
-        let deadline = first + 3000;
-        while let Some(Ok(probe)) = h.next_sent(deadline + 5000) {
-            assert_eq!(probe.rel.to_string().split(' ').next(), Some("."));
-            assert!(probe.at.as_millis() < deadline, "probe at {:?}", probe.at);
+        let (ut, tick) = (jif(hz, 3000), tick_ms(hz));
+        let (mut at, mut backoff) = (first, 0);
+        let end = loop {
+            let elapsed = (at - first) / tick;
+            if at > first && elapsed >= ut {
+                break at;
+            }
+            let probe = expect_sent!(h, at, ". 0:0(0) ack 1 <...>");
             answer_probe(&mut h, &probe);
+            backoff += 1;
+            let left = (ut - elapsed).max(2);
+            at = fire(hz, at, (base << backoff).min(left));
+        };
+        expect_quiet!(h, end + 10_000);
+        assert_eq!(error_of(&h, conn.fd), Some((end, Errno::ETIMEDOUT)));
+    });
+}
+
+/// Answered probes keep a zero-window connection alive for ever: the interval doubles up to
+/// base << 10 and is then capped at rto_max (120 s), probes_out staying 0.
+#[test]
+fn persist_interval_is_capped_at_rto_max() {
+    at_each_hz(|hz| {
+        let mut h = harness(hz, |_| {});
+        let conn = active_open(&mut h);
+        let base = lan_rto(hz).max(jif(hz, 200));
+        let rto_max = 120 * u64::from(hz);
+        let mut at = zero_window(&mut h, hz, &conn);
+        let mut intervals = Vec::new();
+        for backoff in 1..=14u32 {
+            let probe = expect_sent!(h, at, ". 0:0(0) ack 1 <...>");
+            answer_probe(&mut h, &probe);
+            let len = (base << backoff.min(10)).min(rto_max);
+            intervals.push(len);
+            at = fire(hz, at, len);
         }
-        let (t, err) = error_of(&h, conn.fd).expect("no error");
-        assert_eq!(err, Errno::ETIMEDOUT);
-        assert!(
-            (deadline..=deadline + 8 * tick_ms(hz)).contains(&t),
-            "ETIMEDOUT at {t}, first probe at {first}"
-        );
+        assert_eq!(intervals[intervals.len() - 1], rto_max);
+        assert!(intervals[8] < rto_max, "{intervals:?}");
+        h.assert_state(conn.fd, Established);
+        assert_eq!(h.stack().tcp_info(h.now(), conn.fd).unwrap().tcpi_probes, 0);
     });
 }
 
@@ -797,6 +830,75 @@ fn linger2_above_60s_waits_two_halves() {
     });
 }
 
+/// During the first half of a TCP_LINGER2 > 60 s wait the orphan is a full socket: the
+/// peer's FIN is ACKed and starts a full 60 s TIME_WAIT.
+#[test]
+fn fin_in_the_first_half_of_linger2_brings_time_wait() {
+    at_each_hz(|hz| {
+        let mut h = harness(hz, |_| {});
+        let conn = active_open(&mut h);
+        h.call(|s, now| s.setsockopt(now, conn.fd, SockOpt::Linger2(90)))
+            .unwrap();
+        close_and_fin_acked(&mut h, &conn);
+        assert_eq!(entry(&h).unwrap().timer.unwrap().kind, TimerKind::Keepalive);
+        peer_sends!(
+            h,
+            2000,
+            &format!("F. 1:1(0) ack 2 win 64 {}", ts(2000, conn.ts(100)))
+        );
+        expect_sent!(h, 2000, ". 2:2(0) ack 2 <...>");
+        let e = entry(&h).unwrap();
+        assert_eq!((e.state, e.timer.unwrap().kind), (TimeWait, TimerKind::TimeWait));
+        let end = fire(hz, 2000, jif(hz, 60_000));
+        expect_quiet!(h, end + 1000);
+        assert_eq!(gone_at(&h), Some(end));
+    });
+}
+
+/// New data reaching the full FIN_WAIT2 orphan (receive side shut by close()) is answered
+/// with an RST and the socket closes (tcp_rcv_state_process(), TCPAbortOnData).
+#[test]
+fn data_in_the_first_half_of_linger2_draws_a_rst() {
+    at_each_hz(|hz| {
+        let mut h = harness(hz, |_| {});
+        let conn = active_open(&mut h);
+        h.call(|s, now| s.setsockopt(now, conn.fd, SockOpt::Linger2(90)))
+            .unwrap();
+        close_and_fin_acked(&mut h, &conn);
+        peer_sends!(
+            h,
+            2000,
+            &format!("P. 1:11(10) ack 2 win 64 {}", ts(2000, conn.ts(100)))
+        );
+        expect_sent!(h, 2000, "R 2:2(0)");
+        assert_eq!(gone_at(&h), Some(2000));
+    });
+}
+
+/// In a FIN_WAIT2 that is not orphaned, keepalive is the only timer: probes at SND.UNA − 1
+/// (after our FIN), then RST and ETIMEDOUT.
+#[test]
+fn keepalive_times_out_a_half_closed_fin_wait2() {
+    at_each_hz(|hz| {
+        let mut h = harness(hz, |_| {});
+        let conn = active_open(&mut h);
+        h.advance_to(100);
+        h.shutdown(conn.fd, Shutdown::Write).unwrap();
+        let fin = expect_sent!(h, 100, "F. 1:1(0) ack 1 <...>");
+        peer_sends!(
+            h,
+            101,
+            &format!(". 1:1(0) ack 2 win 64 {}", ts(101, fin.tsval()))
+        );
+        keepalive(&mut h, conn.fd, 2, 1, 101);
+        let p1 = fire(hz, 101, jif(hz, 2000));
+        expect_sent!(h, p1, ". 1:1(0) ack 1 <...>");
+        let end = fire(hz, p1, jif(hz, 1000));
+        expect_sent!(h, end, "R. 2:2(0) ack 1 <...>");
+        assert_eq!(error_of(&h, conn.fd), Some((end, Errno::ETIMEDOUT)));
+    });
+}
+
 /// After shutdown(SHUT_WR) the application still holds the socket: FIN_WAIT2 has no timer and
 /// waits for the peer's FIN for ever.
 #[test]
@@ -874,7 +976,8 @@ fn time_wait(h: &mut Harness, conn: &Conn) -> u32 {
 }
 
 /// TIME_WAIT is 60 s (TCP_TIMEWAIT_LEN) plus the wheel's rounding; a retransmitted FIN is
-/// ACKed again and restarts the full 60 s.
+/// ACKed again and restarts the full 60 s, every time; an old duplicate ACK restarts it too
+/// and is answered at most once per tcp_invalid_ratelimit.
 #[test]
 fn time_wait_is_re_armed_by_a_retransmitted_fin() {
     at_each_hz(|hz| {
@@ -889,7 +992,25 @@ fn time_wait_is_re_armed_by_a_retransmitted_fin() {
             &format!("F. 1:1(0) ack 2 win 64 {}", ts(30_000, conn.ts(300)))
         );
         expect_sent!(h, 30_000, ". 2:2(0) ack 2 <...>");
-        let end = fire(hz, 30_000, jif(hz, 60_000));
+        // A FIN occupies sequence space, so its re-ACK is never rate-limited
+        // (tcp_oow_rate_limited()); zero-length old duplicates are, but still re-arm.
+        peer_sends!(
+            h,
+            30_200,
+            &format!("F. 1:1(0) ack 2 win 64 {}", ts(30_200, conn.ts(300)))
+        );
+        expect_sent!(h, 30_200, ". 2:2(0) ack 2 <...>");
+        for (t, answered) in [(30_400, true), (30_600, false)] {
+            peer_sends!(
+                h,
+                t,
+                &format!(". 1:1(0) ack 2 win 64 {}", ts(t, conn.ts(300)))
+            );
+            if answered {
+                expect_sent!(h, t, ". 2:2(0) ack 2 <...>");
+            }
+        }
+        let end = fire(hz, 30_600, jif(hz, 60_000));
         expect_quiet!(h, end - 1);
         assert_eq!(gone_at(&h), None, "TIME_WAIT not re-armed");
         expect_quiet!(h, end + 1000);
@@ -1020,6 +1141,32 @@ fn orphan_retries_zero_means_eight() {
             expect_sent!(h, t, "F. 1:1(0) ack 1 <...>");
         }
         expect_quiet!(h, end + 200_000);
+        assert_eq!(gone_at(&h), Some(end));
+    });
+}
+
+/// "Alive" means RTO < rto_max: with tcp_rto_max_ms=1000 the orphan's RTO reaches the cap
+/// after three backoffs, tcp_orphan_retries=0 then means 0 retries (model 0.2 s, long
+/// passed), and the orphan is gone at that expiry, silently.
+#[test]
+fn orphan_with_rto_at_rto_max_gets_no_more_retries() {
+    at_each_hz(|hz| {
+        let mut h = harness(hz, |s| s.tcp_rto_max_ms = 1000);
+        let conn = active_open(&mut h);
+        h.advance_to(100);
+        h.close(conn.fd).unwrap();
+        expect_sent!(h, 100, "F. 1:1(0) ack 1 <...>");
+        let tlp = fire(hz, 100, lan_rto(hz));
+        expect_sent!(h, tlp, "F. 1:1(0) ack 1 <...>");
+        let cap = u64::from(hz);
+        let (mut at, mut rto) = (tlp, lan_rto(hz));
+        while rto < cap {
+            at = fire(hz, at, rto);
+            expect_sent!(h, at, "F. 1:1(0) ack 1 <...>");
+            rto = (rto * 2).min(cap);
+        }
+        let end = fire(hz, at, rto);
+        expect_quiet!(h, end + 60_000);
         assert_eq!(gone_at(&h), Some(end));
     });
 }

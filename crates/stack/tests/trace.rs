@@ -22,6 +22,7 @@ fn trace_follows_an_orphan_into_time_wait_and_out() {
             match t {
                 Trace::State { from, to, .. } => states.push((from, to)),
                 Trace::Timer { timer, .. } => timers.push(timer),
+                _ => {}
             }
         }
     });
