@@ -38,6 +38,11 @@ pub struct Output {
     pub challenge_count: u32,
     /// Orphaned full sockets (Linux: tcp_orphan_count), kept by the stack.
     pub orphans: u32,
+    /// The orphan count as the limit checks see it (Linux: tcp_orphan_cache, refreshed every
+    /// TCP_ORPHAN_TIMER_PERIOD = 100 ms by tcp_orphan_update()).
+    pub orphan_cache: u32,
+    /// The 100 ms period the cache was last refreshed in.
+    pub orphan_cache_period: u64,
     /// Whether to collect `trace`.
     pub tracing: bool,
     pub trace: VecDeque<crate::api::Trace>,
@@ -83,6 +88,16 @@ impl Output {
     pub fn event(&mut self, fd: Option<Fd>, ev: Event) {
         if let Some(fd) = fd {
             self.events.push_back((fd, ev));
+        }
+    }
+
+    /// Linux: tcp_orphan_update() runs every 100 ms; called at the start of every step with
+    /// the step's time, it refreshes the cache once per period with the count as it stood.
+    pub fn refresh_orphan_cache(&mut self, now: crate::time::Instant) {
+        let period = now.as_nanos() / 100_000_000;
+        if period != self.orphan_cache_period {
+            self.orphan_cache_period = period;
+            self.orphan_cache = self.orphans;
         }
     }
 

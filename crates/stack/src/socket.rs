@@ -125,6 +125,8 @@ pub struct SockOpts {
     pub reuseaddr: bool,
     /// TCP_MAXSEG as set by the user (0 = none).
     pub user_mss: u16,
+    /// TCP_QUICKACK 0 was set: start in pingpong (delayed-ACK) mode.
+    pub pingpong: bool,
     /// SO_RCVBUF/SO_SNDBUF were set (which disables autotuning).
     pub rcvbuf_locked: bool,
     pub sndbuf_locked: bool,

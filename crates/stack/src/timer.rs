@@ -277,7 +277,23 @@ impl Sock {
     fn backoff_and_rearm(&mut self, ctx: &Ctx<'_>) {
         let linear_syn = self.state == TcpState::SynSent
             && self.total_rto <= u32::from(ctx.sys.tcp_syn_linear_timeouts);
-        if !linear_syn {
+        // Linux: tcp_stream_is_thin() — fewer than 4 packets out, past initial slow start.
+        let thin = self.packets_out < 4 && !self.cc.in_initial_slowstart();
+        if self.state == TcpState::Established
+            && ctx.sys.tcp_thin_linear_timeouts != 0
+            && thin
+            && self.icsk_retransmits <= 6
+        {
+            // TCP_THIN_LINEAR_RETRIES: the RTO stays at srtt + rttvar for thin streams.
+            self.icsk_backoff = 0;
+            let rto = if self.rtt.has_sample() {
+                self.rtt.rto(ctx.hz, ctx.sys.tcp_rto_max_ms)
+            } else {
+                self.icsk_rto
+            };
+            let rto_min = ctx.hz.usecs_to_jiffies(u64::from(ctx.sys.tcp_rto_min_us));
+            self.icsk_rto = rto.clamp(rto_min, self.rto_max(ctx).max(rto_min));
+        } else if !linear_syn {
             self.icsk_backoff += 1;
             self.icsk_rto = (self.icsk_rto << 1).min(self.rto_max(ctx));
         }
@@ -433,7 +449,8 @@ impl Sock {
             shift += 1;
         }
         // Linux: tcp_too_many_orphans().
-        let too_many = u64::from(ctx.out.orphans) << shift > u64::from(ctx.sys.tcp_max_orphans);
+        let too_many =
+            u64::from(ctx.out.orphan_cache) << shift > u64::from(ctx.sys.tcp_max_orphans);
         if !too_many {
             return None;
         }

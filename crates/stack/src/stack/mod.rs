@@ -292,6 +292,7 @@ impl Stack {
     }
 
     fn ctx(&mut self, now: Instant) -> (Ctx<'_>, &mut Slab<Sock>) {
+        self.out.refresh_orphan_cache(now);
         (
             Ctx {
                 now,
@@ -700,8 +701,9 @@ impl Stack {
                 match tw.process(&mut ctx, seg) {
                     TwStatus::Success => self.sync_tw_timer(t),
                     TwStatus::Rst => {
+                        // Linux: tcp_v4_rcv() sends the reset, then inet_twsk_deschedule_put().
                         send_reset_for(&mut self.out, local, remote, seg);
-                        self.sync_tw_timer(t);
+                        self.kill_tw(t);
                     }
                     TwStatus::Kill => self.kill_tw(t),
                     TwStatus::Syn(isn) => {
@@ -1161,7 +1163,14 @@ impl Stack {
             probes_tstamp: None,
             total_rto: 0,
             retrans_stamp: None,
-            ack: AckState::default(),
+            ack: AckState {
+                pingpong: if opts.pingpong {
+                    sys.tcp_pingpong_thresh
+                } else {
+                    0
+                },
+                ..AckState::default()
+            },
             last_oow_ack_time: None,
             rtt: RttEstimator::new(),
             cc: CcState::new(mss_cache),
@@ -1372,7 +1381,7 @@ impl Stack {
                 timer: r.expires.map(|at| TimerView {
                     kind: TimerKind::On,
                     expires_ms: remaining(at),
-                    count: r.num_timeout,
+                    count: r.num_retrans,
                     probes: 0,
                 }),
                 fd: None,

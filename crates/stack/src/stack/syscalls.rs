@@ -119,6 +119,43 @@ impl Stack {
         Err(Errno::EADDRNOTAVAIL)
     }
 
+    /// Linux: __inet_hash_connect() — the first port of the range (from a seeded offset) that
+    /// no bind() or listener holds and whose 4-tuple to `dst` is free or a time-wait record
+    /// `tcp_tw_reuse` lets us take over. Ports are shared between different destinations.
+    fn connect_port(
+        &mut self,
+        now: Instant,
+        local_ip: IpAddr,
+        dst: SocketAddr,
+    ) -> Result<u16, Errno> {
+        let [lo, hi] = self.config.sysctls.ip_local_port_range;
+        let span = u32::from(hi.saturating_sub(lo)) + 1;
+        for _ in 0..span {
+            let p = lo + (self.next_port % span) as u16;
+            self.next_port = self.next_port.wrapping_add(1);
+            let bound = self.listen_map.contains_key(&p)
+                || self.fds.values().any(
+                    |k| matches!(k, FdKind::Fresh(f) if f.bound.is_some_and(|b| b.port() == p)),
+                );
+            if bound {
+                continue;
+            }
+            let usable = match self.tuples.get(&(SocketAddr::new(local_ip, p), dst)) {
+                None => true,
+                Some(ConnRef::Tw(t)) => self
+                    .tws
+                    .get(*t)
+                    .and_then(|tw| self.twsk_unique(now, tw))
+                    .is_some(),
+                Some(_) => false,
+            };
+            if usable {
+                return Ok(p);
+            }
+        }
+        Err(Errno::EADDRNOTAVAIL)
+    }
+
     /// `listen()`. The backlog is capped by `somaxconn`, as Linux does.
     pub fn listen(&mut self, fd: Fd, backlog: i32) -> Result<(), Errno> {
         let max = self.config.sysctls.somaxconn;
@@ -234,7 +271,7 @@ impl Stack {
         };
         let port = match f.bound {
             Some(b) => b.port(),
-            None => self.ephemeral_port()?,
+            None => self.connect_port(now, local_ip, addr)?,
         };
         let local = SocketAddr::new(local_ip, port);
         // Linux: __inet_check_established() — a 4-tuple in TIME_WAIT may be taken over
@@ -677,7 +714,8 @@ fn apply_opt(opts: &mut SockOpts, opt: SockOpt) -> Result<(), Errno> {
             }
             opts.syncnt = v as u8;
         }
-        SockOpt::QuickAck(_) => {}
+        // Linux: __tcp_sock_set_quickack() works in any state; 0 enters pingpong mode.
+        SockOpt::QuickAck(v) => opts.pingpong = v == 0,
         SockOpt::MaxSeg(v) => {
             if v != 0 && !(88..=32767).contains(&v) {
                 return Err(Errno::EINVAL);
@@ -697,11 +735,13 @@ fn set_conn_opt(
     rmem_max: u32,
     wmem_max: u32,
 ) -> Result<(), Errno> {
+    let was_keepalive = sock.opts.keepalive;
     apply_opt(&mut sock.opts, opt)?;
     let live = !matches!(sock.state, TcpState::Close | TcpState::Listen);
     match opt {
         SockOpt::KeepAlive(on) => {
-            if on && live {
+            // Linux: tcp_set_keepalive() arms the timer only when keepalive turns on.
+            if on && !was_keepalive && live {
                 let when = sock.keepalive_time(ctx);
                 sock.reset_keepalive(ctx, when);
             } else if !on && (sock.state != TcpState::FinWait2 || !sock.is_orphan()) {
@@ -795,7 +835,7 @@ fn tcp_close(sock: &mut crate::socket::Sock, ctx: &mut Ctx<'_>) -> Disposition {
         return disp;
     }
     // Linux: tcp_check_oom() at the end of __tcp_close().
-    if sock.state != TcpState::Close && ctx.out.orphans > ctx.sys.tcp_max_orphans {
+    if sock.state != TcpState::Close && ctx.out.orphan_cache > ctx.sys.tcp_max_orphans {
         sock.set_state(ctx, TcpState::Close);
         sock.send_active_reset(ctx);
         return sock.done(ctx);
