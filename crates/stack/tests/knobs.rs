@@ -166,7 +166,6 @@ fn model(n: u64, max_ms: u64) -> u64 {
 }
 
 /// A segment from the peer's address at `src_port`, built by hand (for a second client).
-#[allow(clippy::too_many_arguments)]
 fn raw(h: &mut Harness, src_port: u16, dst_port: u16, seq: u32, ack: u32, flags: TcpFlags) {
     let seg = Segment {
         src: SocketAddr::new(h.peer_addr().ip(), src_port),
@@ -299,7 +298,11 @@ fn tcp_max_orphans_resets_orphans() {
         let sent = sent_until(&mut h, 1000);
         if max == 0 {
             assert!(
-                sent.last().unwrap().rel.to_string().starts_with("R. 2:2(0) ack 1"),
+                sent.last()
+                    .unwrap()
+                    .rel
+                    .to_string()
+                    .starts_with("R. 2:2(0) ack 1"),
                 "{:?}",
                 h.trace()
             );
@@ -311,7 +314,8 @@ fn tcp_max_orphans_resets_orphans() {
     }
 }
 
-/// tcp_fin_timeout sets an orphan's FIN_WAIT2 lifetime but not TIME_WAIT's 60 s.
+/// tcp_fin_timeout sets an orphan's FIN_WAIT2 lifetime but not TIME_WAIT's 60 s; above 60 s
+/// the wait is split in two halves of tmo − 60 s.
 #[test]
 fn tcp_fin_timeout_sets_orphan_fin_wait2_only() {
     let mut h = harness(|s| s.tcp_fin_timeout = 10);
@@ -340,6 +344,24 @@ fn tcp_fin_timeout_sets_orphan_fin_wait2_only() {
     );
     expect_sent!(h, 101, ". 2:2(0) ack 2 <...>");
     let end = fire(101, jif(60_000));
+    expect_quiet!(h, end + 1000);
+    assert_eq!(gone_at(&h), Some(end));
+
+    // Above 60 s (the sysctl has no upper bound): tmo − 60 s on the full socket, then as
+    // long again as a FIN-WAIT-2 record.
+    let mut h = harness(|s| s.tcp_fin_timeout = 70);
+    let conn = active_open(&mut h);
+    h.advance_to(100);
+    h.close(conn.fd).unwrap();
+    let fin = expect_sent!(h, 100, "F. 1:1(0) ack 1 <...>");
+    peer_sends!(
+        h,
+        101,
+        &format!(". 1:1(0) ack 2 win 64 {}", ts(101, fin.tsval()))
+    );
+    assert_eq!(entry(&h).unwrap().timer.unwrap().kind, TimerKind::Keepalive);
+    let half = fire(101, jif(10_000));
+    let end = fire(half, jif(10_000));
     expect_quiet!(h, end + 1000);
     assert_eq!(gone_at(&h), Some(end));
 }
@@ -383,7 +405,11 @@ fn tcp_max_tw_buckets_zero_skips_time_wait() {
         &format!("F. 1:1(0) ack 2 win 64 {}", ts(101, fin.tsval()))
     );
     expect_sent!(h, 101, ". 2:2(0) ack 2 <...>");
-    assert!(entry(&h).is_none_or(|e| e.state == Close), "{:?}", entry(&h));
+    assert!(
+        entry(&h).is_none_or(|e| e.state == Close),
+        "{:?}",
+        entry(&h)
+    );
     assert!(
         !h.stack()
             .sockets(h.now())
@@ -410,7 +436,6 @@ fn time_wait(h: &mut Harness, conn: &Conn) -> u32 {
 /// tcp_tw_reuse=1 lets connect() take the only ephemeral port from a TIME_WAIT record older
 /// than tcp_tw_reuse_delay (tcp_twsk_unique()); the SYN's ISN is the old snd_nxt + 65537.
 #[test]
-#[ignore = "exact difference"]
 fn tcp_tw_reuse_lets_connect_reuse_a_time_wait_pair() {
     let mut h = harness(|s| {
         s.tcp_tw_reuse = 1;
@@ -472,6 +497,116 @@ fn tcp_rto_max_ms_caps_the_backoff() {
     want.extend(&rtx);
     assert_eq!(times(&sent), want);
     assert_eq!(error_of(&h, conn.fd), Some((end, Errno::ETIMEDOUT)));
+}
+
+/// tcp_thin_linear_timeouts=1: a thin stream (fewer than 4 packets out, past initial slow
+/// start, which the RTO's tcp_enter_loss() ends) keeps the RTO at srtt + rttvar for its first
+/// 6 retransmissions (TCP_THIN_LINEAR_RETRIES), then doubles.
+#[test]
+fn tcp_thin_linear_timeouts_keeps_the_rto_flat() {
+    let mut h = harness(|s| s.tcp_thin_linear_timeouts = 1);
+    let conn = active_open(&mut h);
+    let tlp = lost_data(&mut h, &conn);
+    let mut want = vec![tlp, fire(tlp, RTO)];
+    let mut rto = RTO;
+    for retransmits in 1..10 {
+        if retransmits > 6 {
+            rto *= 2;
+        }
+        want.push(fire(*want.last().unwrap(), rto));
+    }
+    let until = *want.last().unwrap();
+    assert_eq!(times(&sent_until(&mut h, until)), want);
+}
+
+/// tcp_slow_start_after_idle=1 (default): sending after more than an RTO of idleness
+/// halves cwnd per idle RTO down to the initial window (tcp_cwnd_restart()); 0 keeps it.
+/// First, slow start doubles cwnd when a whole initial window is ACKed at once: the burst
+/// set max_packets_out to 10 (tcp_cwnd_validate()), so tcp_is_cwnd_limited() holds.
+#[test]
+#[ignore = "exact difference"]
+fn tcp_slow_start_after_idle_restarts_cwnd() {
+    for (after_idle, cwnd) in [(1, 10), (0, 20)] {
+        let mut h = harness(|s| s.tcp_slow_start_after_idle = after_idle);
+        let conn = active_open(&mut h);
+        h.advance_to(100);
+        h.send(conn.fd, &[0u8; 14_480]).unwrap();
+        let sent = sent_until(&mut h, 100);
+        assert_eq!(sent.len(), 10, "initial window");
+        peer_sends!(
+            h,
+            101,
+            &format!(". 1:1(0) ack 14481 win 64 {}", ts(101, conn.ts(100)))
+        );
+        let info = h.stack().tcp_info(h.now(), conn.fd).unwrap();
+        assert_eq!(info.tcpi_snd_cwnd, 20, "slow start grew cwnd");
+        h.advance_to(1101);
+        h.send(conn.fd, &[0u8; 20 * 1448]).unwrap();
+        let sent = sent_until(&mut h, 1101);
+        assert_eq!(
+            sent.len() as u32,
+            cwnd,
+            "tcp_slow_start_after_idle={after_idle}"
+        );
+    }
+}
+
+/// With tcp_no_metrics_save=0 (default) a closed connection's smoothed RTT is kept per
+/// destination (tcp_update_metrics()), and a later connection whose handshake measured less
+/// starts with RTO = crtt + max(2·crtt, rto_min) (tcp_init_metrics()): 300 ms cached gives
+/// 900 ms. With 1 nothing is kept and the RTO is the handshake's 204 ms.
+#[test]
+#[ignore = "exact difference"]
+fn tcp_no_metrics_save_controls_the_cached_rtt() {
+    for (no_save, rto) in [(0, 900_000), (1, 204_000)] {
+        let mut h = harness(|s| {
+            s.tcp_no_metrics_save = no_save;
+            s.ip_local_port_range = [40000, 40000];
+        });
+        // A first connection with a 300 ms RTT, closed by the peer first (LAST_ACK).
+        let fd = h.connect();
+        let syn = expect_sent!(h, 0, "S 0:0(0) <...>");
+        peer_sends!(
+            h,
+            300,
+            &format!(
+                "S. 0:0(0) ack 1 win 65160 <mss 1460,sackOK,TS val {} ecr {},nop,wscale 10>",
+                peer_ts(300),
+                syn.tsval()
+            )
+        );
+        let ack = expect_sent!(h, 300, ". 1:1(0) ack 1 <...>");
+        peer_sends!(
+            h,
+            400,
+            &format!("F. 1:1(0) ack 1 win 64 {}", ts(400, ack.tsval()))
+        );
+        sent_until(&mut h, 500);
+        h.close(fd).unwrap();
+        let fin = expect_sent!(h, 500, "F. 1:1(0) ack 2 <...>");
+        peer_sends!(
+            h,
+            800,
+            &format!(". 2:2(0) ack 2 win 64 {}", ts(800, fin.tsval()))
+        );
+        assert!(h.stack().sockets(h.now()).is_empty());
+        // A second connection to the same peer with a 1 ms RTT.
+        h.advance_to(1000);
+        let fd = h.connect();
+        let syn = expect_sent!(h, 1000, "S 0:0(0) <...>");
+        peer_sends!(
+            h,
+            1001,
+            &format!(
+                "S. 0:0(0) ack 1 win 65160 <mss 1460,sackOK,TS val {} ecr {},nop,wscale 10>",
+                peer_ts(1001),
+                syn.tsval()
+            )
+        );
+        expect_sent!(h, 1001, ". 1:1(0) ack 1 <...>");
+        let info = h.stack().tcp_info(h.now(), fd).unwrap();
+        assert_eq!(info.tcpi_rto, rto, "tcp_no_metrics_save={no_save}");
+    }
 }
 
 /// tcp_early_retrans=0 disables TLP: sending arms the RTO itself, and the first
@@ -536,6 +671,59 @@ fn tcp_invalid_ratelimit_spaces_out_of_window_acks() {
             }
         }
     }
+}
+
+/// tcp_ecn=1 asks for ECN in the SYN (ECE|CWR); the default 2 only accepts it.
+#[test]
+#[ignore = "exact difference"]
+fn tcp_ecn_one_requests_ecn() {
+    let mut h = harness(|s| s.tcp_ecn = 1);
+    h.connect();
+    expect_sent!(h, 0, "SEW 0:0(0) win 64240 <...>");
+    let mut h = harness(|_| {});
+    h.connect();
+    expect_sent!(h, 0, "S 0:0(0) win 64240 <...>");
+}
+
+/// tcp_dsack=0: a duplicate segment is ACKed without a D-SACK block.
+#[test]
+fn tcp_dsack_zero_drops_dsack_blocks() {
+    for (dsack, opts) in [
+        (1, "<nop,nop,TS val * ecr *,nop,nop,sack 1:2>"),
+        (0, "<nop,nop,TS val * ecr *>"),
+    ] {
+        let mut h = harness(|s| s.tcp_dsack = dsack);
+        let conn = active_open(&mut h);
+        for t in [100, 200] {
+            peer_sends!(
+                h,
+                t,
+                &format!("P. 1:2(1) ack 1 win 64 {}", ts(t, conn.ts(1)))
+            );
+        }
+        expect_sent!(h, 100, ". 1:1(0) ack 2 <...>");
+        expect_sent!(h, 200, &format!(". 1:1(0) ack 2 {opts}"));
+    }
+}
+
+/// tcp_syncookies=2 answers every SYN with a cookie: no request socket, so the SYN-ACK is
+/// never retransmitted.
+#[test]
+#[ignore = "exact difference"]
+fn tcp_syncookies_two_never_retransmits_synacks() {
+    let mut h = harness(|s| s.tcp_syncookies = 2);
+    h.listen(80);
+    peer_sends!(
+        h,
+        0,
+        &format!(
+            "S 0:0(0) win 64240 <mss 1460,sackOK,TS val {} ecr 0,nop,wscale 10>",
+            peer_ts(0)
+        )
+    );
+    expect_sent!(h, 0, "S. 0:0(0) ack 1 <...>");
+    assert!(entry(&h).is_none(), "a request socket exists");
+    expect_quiet!(h, 70_000);
 }
 
 #[test]
@@ -703,7 +891,8 @@ fn tcp_congestion_control_names_the_algorithm() {
 // ---------------------------------------------------------------------------------------------
 // Socket options
 
-/// SO_LINGER {1, 0}: close() aborts with RST|ACK at snd_nxt and leaves no TIME_WAIT.
+/// SO_LINGER {1, 0}: close() aborts with RST|ACK at snd_nxt and leaves no TIME_WAIT; in
+/// SYN_SENT it just closes.
 #[test]
 fn so_linger_zero_aborts_with_rst() {
     let mut h = harness(|_| {});
@@ -718,22 +907,53 @@ fn so_linger_zero_aborts_with_rst() {
     expect_sent!(h, 100, "R. 1:1(0) ack 1 <...>");
     expect_quiet!(h, 120_000);
     assert_eq!(gone_at(&h), Some(100));
+
+    // In SYN_SENT the abort sends nothing (the peer has no connection yet).
+    let mut h = harness(|_| {});
+    let fd = connect_with(&mut h, &[SockOpt::Linger(Some(0))]);
+    expect_sent!(h, 0, "S 0:0(0) <...>");
+    h.advance_to(100);
+    h.close(fd).unwrap();
+    expect_quiet!(h, 10_000);
 }
 
-/// SO_KEEPALIVE arms the keepalive timer; without it an idle connection is never probed.
+/// SO_KEEPALIVE arms the keepalive timer (set before connect(), when the connection is
+/// established); without it, or after turning it off, an idle connection is never probed.
 #[test]
 fn so_keepalive_turns_probing_on() {
-    for on in [false, true] {
+    for case in ["off", "on", "before connect", "on then off"] {
         let mut h = harness(|s| s.tcp_keepalive_time = 5);
-        let conn = active_open(&mut h);
-        if on {
-            setopt(&mut h, conn.fd, SockOpt::KeepAlive(true)).unwrap();
+        let conn = if case == "before connect" {
+            let fd = connect_with(&mut h, &[SockOpt::KeepAlive(true)]);
+            let syn = expect_sent!(h, 0, "S 0:0(0) <...>");
+            peer_sends!(
+                h,
+                1,
+                &format!(
+                    "S. 0:0(0) ack 1 win 65160 <mss 1460,sackOK,TS val {} ecr {},nop,wscale 10>",
+                    peer_ts(1),
+                    syn.tsval()
+                )
+            );
+            expect_sent!(h, 1, ". 1:1(0) ack 1 <...>");
+            fd
+        } else {
+            active_open(&mut h).fd
+        };
+        if case == "on" || case == "on then off" {
+            setopt(&mut h, conn, SockOpt::KeepAlive(true)).unwrap();
             let t = entry(&h).unwrap().timer.unwrap();
             assert_eq!(t.kind, TimerKind::Keepalive);
+        }
+        if case == "on then off" {
+            h.advance_to(100);
+            setopt(&mut h, conn, SockOpt::KeepAlive(false)).unwrap();
+        }
+        if case == "on" || case == "before connect" {
             expect_sent!(h, fire(1, jif(5000)), ". 0:0(0) ack 1 <...>");
         } else {
             expect_quiet!(h, 60_000);
-            assert_eq!(entry(&h).unwrap().timer, None);
+            assert_eq!(entry(&h).unwrap().timer, None, "{case}");
         }
     }
 }
@@ -743,6 +963,16 @@ fn so_keepalive_turns_probing_on() {
 #[test]
 fn so_rcvbuf_is_doubled_and_clamps_the_window() {
     let mut h = harness(|_| {});
+    let fd = h.call(|s, _| s.socket(Domain::Inet)).unwrap();
+    // Doubled, at least SOCK_MIN_RCVBUF, the request capped at net.core.rmem_max first.
+    for (set, got) in [(1, 2304), (1 << 20, 2 * 212_992)] {
+        setopt(&mut h, fd, SockOpt::RcvBuf(set)).unwrap();
+        assert_eq!(
+            getopt(&mut h, fd, SockOptName::RcvBuf),
+            SockOpt::RcvBuf(got)
+        );
+    }
+    h.close(fd).unwrap();
     let fd = connect_with(&mut h, &[SockOpt::RcvBuf(10_000)]);
     assert_eq!(
         getopt(&mut h, fd, SockOptName::RcvBuf),
@@ -760,6 +990,14 @@ fn so_rcvbuf_is_doubled_and_clamps_the_window() {
 fn so_sndbuf_is_doubled_and_limits_writes() {
     let mut h = harness(|_| {});
     let conn = active_open(&mut h);
+    // Doubled, at least SOCK_MIN_SNDBUF, the request capped at net.core.wmem_max first.
+    for (set, got) in [(1, 4608), (1 << 20, 2 * 212_992)] {
+        setopt(&mut h, conn.fd, SockOpt::SndBuf(set)).unwrap();
+        assert_eq!(
+            getopt(&mut h, conn.fd, SockOptName::SndBuf),
+            SockOpt::SndBuf(got)
+        );
+    }
     setopt(&mut h, conn.fd, SockOpt::SndBuf(4096)).unwrap();
     assert_eq!(
         getopt(&mut h, conn.fd, SockOptName::SndBuf),
@@ -781,7 +1019,15 @@ fn tcp_nodelay_disables_nagle() {
     for nodelay in [false, true] {
         let mut h = harness(|_| {});
         let conn = active_open(&mut h);
+        assert_eq!(
+            getopt(&mut h, conn.fd, SockOptName::NoDelay),
+            SockOpt::NoDelay(false)
+        );
         setopt(&mut h, conn.fd, SockOpt::NoDelay(nodelay)).unwrap();
+        assert_eq!(
+            getopt(&mut h, conn.fd, SockOptName::NoDelay),
+            SockOpt::NoDelay(nodelay)
+        );
         h.advance_to(100);
         h.send(conn.fd, b"0123456789").unwrap();
         expect_sent!(h, 100, "P. 1:11(10) ack 1 <...>");
@@ -962,15 +1208,42 @@ fn tcp_quickack_values_and_effect() {
 fn tcp_maxseg_range_and_effect() {
     let mut h = harness(|_| {});
     let fd = h.call(|s, _| s.socket(Domain::Inet)).unwrap();
+    // Before connect(): TCP_MSS_DEFAULT, or the value set.
+    assert_eq!(
+        getopt(&mut h, fd, SockOptName::MaxSeg),
+        SockOpt::MaxSeg(536)
+    );
     for bad in [87, 32_768] {
         assert_eq!(setopt(&mut h, fd, SockOpt::MaxSeg(bad)), Err(Errno::EINVAL));
     }
     setopt(&mut h, fd, SockOpt::MaxSeg(1000)).unwrap();
+    assert_eq!(
+        getopt(&mut h, fd, SockOptName::MaxSeg),
+        SockOpt::MaxSeg(1000)
+    );
     let peer = h.peer_addr();
     let _ = h.call(|s, now| s.connect(now, fd, peer));
-    expect_sent!(
+    let syn = expect_sent!(
         h,
         0,
         "S 0:0(0) win 65000 <mss 1000,sackOK,TS val * ecr 0,nop,wscale 10>"
     );
+    // Established with a peer offering 1460: segments carry 1000 − 12 bytes of data.
+    peer_sends!(
+        h,
+        1,
+        &format!(
+            "S. 0:0(0) ack 1 win 65160 <mss 1460,sackOK,TS val {} ecr {},nop,wscale 10>",
+            peer_ts(1),
+            syn.tsval()
+        )
+    );
+    expect_sent!(h, 1, ". 1:1(0) ack 1 <...>");
+    assert_eq!(
+        getopt(&mut h, fd, SockOptName::MaxSeg),
+        SockOpt::MaxSeg(988)
+    );
+    h.advance_to(10);
+    h.send(fd, &[0u8; 2000]).unwrap();
+    expect_sent!(h, 10, ". 1:989(988) ack 1 <...>");
 }

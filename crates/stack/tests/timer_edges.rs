@@ -14,11 +14,12 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use tcplab_stack::socket::XmitTimer;
 use tcplab_stack::ss::{SocketEntry, TimerKind};
 use tcplab_stack::{
-    Domain, Errno, Event, Fd, Hz, Shutdown, SockOpt, StackConfig, Sysctls, TcpState,
+    Domain, Errno, Event, Fd, Hz, Shutdown, SockOpt, SockOptName, StackConfig, Sysctls, TcpState,
 };
 use tcplab_testkit::{
     Conn, Harness, Sent, active_open, expect_quiet, expect_sent, passive_open, peer_sends, peer_ts,
 };
+use tcplab_wire::TcpFlags;
 
 use TcpState::*;
 
@@ -212,12 +213,93 @@ fn user_timeout_ends_syn_sent_at_the_user_timeout() {
     });
 }
 
+/// A SYN-ACK whose ACK does not cover the SYN is answered with an RST, and since no SYN was
+/// retransmitted yet the SYN timer is re-armed for TCP_TIMEOUT_MIN (2 ticks): a new SYN goes
+/// out almost at once (tcp_rcv_synsent_state_process()).
+#[test]
+fn bad_synack_brings_the_syn_back_after_two_ticks() {
+    at_each_hz(|hz| {
+        let mut h = harness(hz, |_| {});
+        h.connect();
+        expect_sent!(h, 0, "S 0:0(0) <...>");
+        peer_sends!(h, 100, "S. 0:0(0) ack 5 win 65535 <mss 1460>");
+        expect_sent!(h, 100, "R 5:5(0)");
+        expect_sent!(h, fire(hz, 100, 2), "S 0:0(0) <...>");
+    });
+}
+
+/// Without an RTT sample from the handshake (the SYN was retransmitted, Karn's rule, and no
+/// timestamps) the RTO becomes TCP_TIMEOUT_FALLBACK, 3 s; with timestamps the echo of the
+/// retransmitted SYN's TSval is a sample (76 ms here: RTO 76 + 200 ms).
+#[test]
+fn handshake_without_rtt_sample_falls_back_to_three_seconds() {
+    at_each_hz(|hz| {
+        for tstamps in [0, 1] {
+            let mut h = harness(hz, |s| s.tcp_timestamps = tstamps);
+            let fd = h.connect();
+            h.next_sent(0).unwrap().unwrap();
+            let again = fire(hz, 0, u64::from(hz));
+            let syn = expect_sent!(h, again, "S 0:0(0) <...>");
+            let at = again + 76;
+            if tstamps == 0 {
+                peer_sends!(
+                    h,
+                    at,
+                    "S. 0:0(0) ack 1 win 65535 <mss 1460,nop,nop,sackOK,nop,wscale 10>"
+                );
+            } else {
+                peer_sends!(
+                    h,
+                    at,
+                    &format!(
+                        "S. 0:0(0) ack 1 win 65160 <mss 1460,sackOK,TS val {} ecr {},nop,wscale 10>",
+                        peer_ts(at),
+                        syn.tsval()
+                    )
+                );
+            }
+            expect_sent!(h, at, ". 1:1(0) ack 1 <...>");
+            let rto = h.stack().tcp_info(h.now(), fd).unwrap().tcpi_rto;
+            let want = if tstamps == 0 { 3_000_000 } else { 276_000 };
+            assert_eq!(rto, want, "tcp_timestamps={tstamps}");
+        }
+    });
+}
+
+/// A socket in pingpong mode (TCP_QUICKACK 0 before connect(): __tcp_sock_set_quickack()
+/// works in any state) delays the handshake's third ACK by TCP_DELACK_MAX, hoping to carry
+/// it on data (tcp_rcv_synsent_state_process()).
+#[test]
+fn pingpong_delays_the_third_ack() {
+    at_each_hz(|hz| {
+        let mut h = harness(hz, |_| {});
+        let fd = h.call(|s, _| s.socket(Domain::Inet)).unwrap();
+        h.call(|s, now| s.setsockopt(now, fd, SockOpt::QuickAck(0)))
+            .unwrap();
+        let peer = h.peer_addr();
+        let _ = h.call(|s, now| s.connect(now, fd, peer));
+        let syn = expect_sent!(h, 0, "S 0:0(0) <...>");
+        peer_sends!(
+            h,
+            1,
+            &format!(
+                "S. 0:0(0) ack 1 win 65160 <mss 1460,sackOK,TS val {} ecr {},nop,wscale 10>",
+                peer_ts(1),
+                syn.tsval()
+            )
+        );
+        h.assert_state(fd, Established);
+        expect_sent!(h, fire(hz, 1, u64::from(hz) / 5), ". 1:1(0) ack 1 <...>");
+    });
+}
+
 // ---------------------------------------------------------------------------------------------
 // SYN-ACK retransmission by a request socket (§5.2)
 
 /// The request socket resends its SYN-ACK at 1, 2, 4, 8, 16 s intervals (req->timeout <<
 /// num_timeout, no linear phase), shows `SYN-RECV timer:(on,…,n)`, and after
-/// tcp_synack_retries (5) is dropped at the next expiry without an RST.
+/// tcp_synack_retries (5) is dropped at the next expiry without an RST; the client's late
+/// ACK then draws one from the listener.
 #[test]
 fn synack_doubles_then_the_request_expires_silently() {
     at_each_hz(|hz| {
@@ -245,6 +327,31 @@ fn synack_doubles_then_the_request_expires_silently() {
         expect_quiet!(h, end - 1);
         assert!(entry(&h).is_some(), "request gone before its last expiry");
         expect_quiet!(h, end + 200_000);
+        assert!(entry(&h).is_none(), "request still there");
+        // The client learns only when it sends: its ACK now meets the listener alone.
+        let t = end + 200_000;
+        peer_sends!(h, t, &format!(". 1:1(0) ack 1 win 63 {}", ts(t, 0)));
+        expect_sent!(h, t, "R 1:1(0)");
+    });
+}
+
+/// TCP_SYNCNT on the listener replaces tcp_synack_retries for its request sockets: with 1,
+/// one resend at 1 s and the request is gone at the 3 s expiry.
+#[test]
+fn listener_syncnt_limits_synack_retries() {
+    at_each_hz(|hz| {
+        let mut h = harness(hz, |_| {});
+        let l = h.listen(80);
+        h.call(|s, now| s.setsockopt(now, l, SockOpt::SynCnt(1)))
+            .unwrap();
+        peer_sends!(h, 0, "S 0:0(0) win 65535 <mss 1460>");
+        expect_sent!(h, 0, "S. 0:0(0) ack 1 <mss 1460>");
+        let first = fire(hz, 0, u64::from(hz));
+        expect_sent!(h, first, "S. 0:0(0) ack 1 <mss 1460>");
+        let end = fire(hz, first, 2 * u64::from(hz));
+        expect_quiet!(h, end - 1);
+        assert!(entry(&h).is_some());
+        expect_quiet!(h, end + 60_000);
         assert!(entry(&h).is_none(), "request still there");
     });
 }
@@ -277,7 +384,6 @@ fn retransmitted_syn_gets_a_synack_at_once_and_pushes_the_timer() {
 /// SYN-ACK resent for a retransmitted SYN as well as those resent by the timer
 /// (`num_timeout`, which only /proc/net/tcp shows).
 #[test]
-#[ignore = "exact difference"]
 fn ss_counts_every_synack_resend_of_a_request() {
     at_each_hz(|hz| {
         let mut h = harness(hz, |_| {});
@@ -367,6 +473,108 @@ fn user_timeout_clamps_the_last_rto() {
         expect_quiet!(h, end + 10_000);
         assert_eq!(error_of(&h, conn.fd), Some((end, Errno::ETIMEDOUT)));
         assert!(end < rtx[rtx.len() - 1] + (lan_rto(hz) << rtx.len()) * tick_ms(hz));
+    });
+}
+
+/// With two segments out the PTO is 2·SRTT + 2 ms (no delayed-ACK allowance); the TLP
+/// resends the last segment; a probe that went out clears icsk_pending first, so
+/// tcp_rearm_rto() arms the full RTO from now, and the RTO resends the head.
+#[test]
+fn tlp_with_two_segments_out_and_the_rto_from_the_head() {
+    at_each_hz(|hz| {
+        let mut h = harness(hz, |_| {});
+        let conn = active_open(&mut h);
+        h.advance_to(100);
+        assert_eq!(h.send(conn.fd, &[7u8; 2896]), Ok(2896));
+        expect_sent!(h, 100, ". 1:1449(1448) ack 1 <...>");
+        expect_sent!(h, 100, "P. 1449:2897(1448) ack 1 <...>");
+        let pto = (4000 * u64::from(hz)).div_ceil(1_000_000);
+        let tlp = fire(hz, 100, pto);
+        expect_sent!(h, tlp, "P. 1449:2897(1448) ack 1 <...>");
+        let rto = fire(hz, tlp, lan_rto(hz));
+        expect_sent!(h, rto, ". 1:1449(1448) ack 1 <...>");
+        expect_sent!(
+            h,
+            fire(hz, rto, 2 * lan_rto(hz)),
+            ". 1:1449(1448) ack 1 <...>"
+        );
+    });
+}
+
+/// Without timestamps the ACK of retransmitted data is no RTT sample (Karn): it zeroes
+/// icsk_retransmits (SND.UNA advanced) but leaves the backoff and the doubled RTO.
+#[test]
+fn ack_of_retransmitted_data_keeps_the_backoff_without_timestamps() {
+    at_each_hz(|hz| {
+        let mut h = harness(hz, |s| s.tcp_timestamps = 0);
+        let fd = h.connect();
+        expect_sent!(h, 0, "S 0:0(0) <mss 1460,nop,nop,sackOK,nop,wscale 10>");
+        peer_sends!(
+            h,
+            1,
+            "S. 0:0(0) ack 1 win 65535 <mss 1460,nop,nop,sackOK,nop,wscale 10>"
+        );
+        expect_sent!(h, 1, ". 1:1(0) ack 1");
+        h.advance_to(100);
+        h.send(fd, b"0123456789").unwrap();
+        expect_sent!(h, 100, "P. 1:11(10) ack 1");
+        let tlp = fire(hz, 100, lan_rto(hz));
+        expect_sent!(h, tlp, "P. 1:11(10) ack 1");
+        let rto = fire(hz, tlp, lan_rto(hz));
+        expect_sent!(h, rto, "P. 1:11(10) ack 1");
+        peer_sends!(h, rto + 1, ". 1:1(0) ack 11 win 64");
+        let i = h.stack().tcp_info(h.now(), fd).unwrap();
+        assert_eq!((i.tcpi_retransmits, i.tcpi_backoff), (0, 1));
+        let doubled = 2 * lan_rto(hz) * 1_000_000 / u64::from(hz);
+        assert_eq!(u64::from(i.tcpi_rto), doubled);
+    });
+}
+
+/// A TLP sends new data when the receive window allows, even with cwnd full: ten segments
+/// fill the initial window, the eleventh waits, and the probe is that eleventh.
+#[test]
+fn tlp_sends_new_data_when_it_can() {
+    at_each_hz(|hz| {
+        let mut h = harness(hz, |_| {});
+        let conn = active_open(&mut h);
+        h.advance_to(100);
+        h.send(conn.fd, &[3u8; 11 * 1448]).unwrap();
+        let sent = sent_until(&mut h, 100);
+        assert_eq!(sent.len(), 10, "initial window");
+        let pto = (4000 * u64::from(hz)).div_ceil(1_000_000);
+        expect_sent!(h, fire(hz, 100, pto), "P. 14481:15929(1448) ack 1 <...>");
+    });
+}
+
+/// RACK's reordering timer takes the transmit slot: a SACK for the third of three segments
+/// sent together leaves the first two within the reordering window (min_rtt / 4), so
+/// ICSK_TIME_REO_TIMEOUT replaces the TLP for usecs_to_jiffies(250 µs) + TCP_TIMEOUT_MIN;
+/// on expiry they are marked lost and the head is retransmitted.
+#[test]
+#[ignore = "exact difference"]
+fn rack_reordering_timer_replaces_the_tlp() {
+    at_each_hz(|hz| {
+        let mut h = harness(hz, |_| {});
+        let conn = active_open(&mut h);
+        h.advance_to(100);
+        h.send(conn.fd, &[5u8; 3 * 1448]).unwrap();
+        let sent = sent_until(&mut h, 100);
+        assert_eq!(sent.len(), 3);
+        let kind = |h: &Harness| h.stack().sock(conn.fd).and_then(|s| s.xmit_kind);
+        assert_eq!(kind(&h), Some(XmitTimer::LossProbe));
+        peer_sends!(
+            h,
+            101,
+            &format!(
+                ". 1:1(0) ack 1 win 64 <nop,nop,TS val {} ecr {},nop,nop,sack 2897:4345>",
+                peer_ts(101),
+                conn.ts(100)
+            )
+        );
+        assert_eq!(kind(&h), Some(XmitTimer::ReoTimeout));
+        assert_eq!(entry(&h).unwrap().timer.unwrap().kind, TimerKind::On);
+        let reo = fire(hz, 101, 1 + 2);
+        expect_sent!(h, reo, ". 1:1449(1448) ack 1 <...>");
     });
 }
 
@@ -494,6 +702,39 @@ fn quickack_option_delays_and_then_flushes() {
             .unwrap();
         expect_sent!(h, 120, ". 1:1(0) ack 2 <...>");
         expect_quiet!(h, 1000);
+    });
+}
+
+/// The delayed-ACK timeout is capped at rto_min − 1 tick (tcp_delack_max()): with
+/// tcp_rto_min_us = 20 ms the 40 ms ato of a pingpong connection becomes 16 ms at HZ=250 and
+/// 19 ms at HZ=1000.
+#[test]
+fn delayed_ack_is_capped_below_rto_min() {
+    at_each_hz(|hz| {
+        let mut h = harness(hz, |s| s.tcp_rto_min_us = 20_000);
+        let conn = active_open(&mut h);
+        h.call(|s, now| s.setsockopt(now, conn.fd, SockOpt::QuickAck(0)))
+            .unwrap();
+        peer_sends!(h, 100, &byte_seg(&conn, 1, 100));
+        expect_sent!(h, fire(hz, 100, jif(hz, 20) - 1), ". 1:1(0) ack 2 <...>");
+    });
+}
+
+/// Data sent while an ACK is delayed carries it and cancels the delayed-ACK timer: no bare
+/// ACK follows.
+#[test]
+fn outgoing_data_carries_the_delayed_ack() {
+    at_each_hz(|hz| {
+        let mut h = harness(hz, |_| {});
+        let conn = active_open(&mut h);
+        h.call(|s, now| s.setsockopt(now, conn.fd, SockOpt::QuickAck(0)))
+            .unwrap();
+        peer_sends!(h, 100, &byte_seg(&conn, 1, 100));
+        h.advance_to(110);
+        h.send(conn.fd, b"x").unwrap();
+        expect_sent!(h, 110, "P. 1:2(1) ack 2 <...>");
+        let tlp = fire(hz, 110, lan_rto(hz));
+        expect_quiet!(h, tlp - 1);
     });
 }
 
@@ -636,8 +877,102 @@ fn persist_interval_is_capped_at_rto_max() {
     });
 }
 
+/// A window too small for the head segment is not used by the normal send path; the persist
+/// timer's probe then sends as much as fits, with PSH (tcp_write_wakeup()), and probing
+/// stops because data is in flight.
+#[test]
+fn persist_probe_fills_a_partly_open_window() {
+    at_each_hz(|hz| {
+        let mut h = harness(hz, |_| {});
+        let conn = active_open(&mut h);
+        // Window 1 << 10 = 1024 bytes, less than one MSS.
+        peer_sends!(
+            h,
+            50,
+            &format!(". 1:1(0) ack 1 win 1 {}", ts(50, conn.ts(1)))
+        );
+        h.advance_to(100);
+        assert_eq!(h.send(conn.fd, &[1u8; 2000]), Ok(2000));
+        let at = fire(hz, 100, lan_rto(hz).max(jif(hz, 200)));
+        expect_sent!(h, at, "P. 1:1025(1024) ack 1 <...>");
+        let kind = h.stack().sock(conn.fd).and_then(|s| s.xmit_kind);
+        assert_ne!(kind, Some(XmitTimer::Probe0));
+        assert_eq!(h.stack().tcp_info(h.now(), conn.fd).unwrap().tcpi_probes, 0);
+    });
+}
+
+/// Data in flight when the window closes: the RTO path, not the persist timer, handles it,
+/// and tcp_retries2 does not apply (§7.1 step 3). The connection dies only once nothing was
+/// received for more than 2·rto_max (240 s) and retransmission lasted as long, at an RTO
+/// expiry, silently.
+#[test]
+fn zero_window_with_data_in_flight_ignores_retries2() {
+    at_each_hz(|hz| {
+        let mut h = harness(hz, |s| s.tcp_retries2 = 3);
+        let conn = active_open(&mut h);
+        h.advance_to(100);
+        h.send(conn.fd, b"0123456789").unwrap();
+        expect_sent!(h, 100, "P. 1:11(10) ack 1 <...>");
+        peer_sends!(
+            h,
+            150,
+            &format!(". 1:1(0) ack 1 win 0 {}", ts(150, conn.ts(100)))
+        );
+        let tick = tick_ms(hz);
+        let limit = 240 * u64::from(hz);
+        let tlp = fire(hz, 100, lan_rto(hz));
+        let r1 = fire(hz, tlp, lan_rto(hz));
+        let (mut at, mut rto, mut rtx) = (r1, lan_rto(hz), vec![tlp, r1]);
+        let end = loop {
+            rto = (rto * 2).min(120 * u64::from(hz));
+            let expires = at / tick + rto;
+            at = fire(hz, at, rto);
+            if expires - 150 / tick > limit && jif(hz, at - r1) > limit {
+                break at;
+            }
+            rtx.push(at);
+        };
+        let sent = sent_until(&mut h, end + 100_000);
+        assert_eq!(
+            sent.iter().map(|s| s.at.as_millis()).collect::<Vec<_>>(),
+            rtx
+        );
+        assert!(
+            sent.iter()
+                .all(|s| s.rel.to_string().starts_with("P. 1:11(10)"))
+        );
+        assert_eq!(error_of(&h, conn.fd), Some((end, Errno::ETIMEDOUT)));
+    });
+}
+
+/// An answer that opens the window ends probing: the data goes out at once and the transmit
+/// slot's PROBE0 is replaced by a loss probe; backoff and probes_out are reset.
+#[test]
+fn opening_the_window_replaces_the_persist_timer() {
+    at_each_hz(|hz| {
+        let mut h = harness(hz, |_| {});
+        let conn = active_open(&mut h);
+        let at = zero_window(&mut h, hz, &conn);
+        let kind = |h: &Harness| h.stack().sock(conn.fd).and_then(|s| s.xmit_kind);
+        assert_eq!(kind(&h), Some(XmitTimer::Probe0));
+        let probe = expect_sent!(h, at, ". 0:0(0) ack 1 <...>");
+        peer_sends!(
+            h,
+            at,
+            &format!(". 1:1(0) ack 1 win 64 {}", ts(at, probe.tsval()))
+        );
+        expect_sent!(h, at, "P. 1:11(10) ack 1 <...>");
+        assert_eq!(kind(&h), Some(XmitTimer::LossProbe));
+        let e = entry(&h).unwrap().timer.unwrap();
+        assert_eq!((e.kind, e.count, e.probes), (TimerKind::On, 0, 0));
+        let i = h.stack().tcp_info(h.now(), conn.fd).unwrap();
+        assert_eq!((i.tcpi_backoff, i.tcpi_probes), (0, 0));
+    });
+}
+
 /// A zero-length segment at RCV.NXT − 1 (a window or keepalive probe) is out of window: the
-/// stack answers with a duplicate ACK, at most one per tcp_invalid_ratelimit (500 ms).
+/// stack answers with a duplicate ACK, at most one per tcp_invalid_ratelimit (500 ms). A
+/// 1-byte probe is not rate-limited (tcp_oow_rate_limited() exempts data).
 #[test]
 fn probes_are_answered_at_most_once_per_500ms() {
     at_each_hz(|hz| {
@@ -655,7 +990,27 @@ fn probes_are_answered_at_most_once_per_500ms() {
                 expect_quiet!(h, t);
             }
         }
+        // A BSD-style 1-byte keepalive at RCV.NXT − 1 is an in-window duplicate: answered at
+        // once with a D-SACK block, every time.
+        for t in [1600, 1700] {
+            peer_sends_payload(
+                &mut h,
+                t,
+                &format!(". 0:1(1) ack 1 win 64 {}", ts(t, conn.ts(1))),
+            );
+            expect_sent!(
+                h,
+                t,
+                ". 1:1(0) ack 1 <nop,nop,TS val * ecr *,nop,nop,sack 0:1>"
+            );
+        }
     });
+}
+
+/// The peer's byte at relative sequence 0 is the SYN's, so a 1-byte segment there needs an
+/// explicit payload.
+fn peer_sends_payload(h: &mut Harness, at: u64, line: &str) {
+    h.peer_sends_payload(at, line, b"x");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -737,9 +1092,137 @@ fn keepalive_answers_reset_the_probe_count() {
     });
 }
 
+/// TCP_KEEPIDLE on a running keepalive timer re-arms it for the new idle time less the
+/// idle time so far, or at once when that has passed: 5 s idle, then KEEPIDLE 3 → a probe at
+/// the next tick.
+#[test]
+fn keepidle_rearms_for_what_is_left_of_the_idle_time() {
+    at_each_hz(|hz| {
+        let mut h = harness(hz, |_| {});
+        let conn = active_open(&mut h);
+        h.call(|s, now| s.setsockopt(now, conn.fd, SockOpt::KeepAlive(true)))
+            .unwrap();
+        h.advance_to(5000);
+        h.call(|s, now| s.setsockopt(now, conn.fd, SockOpt::KeepIdle(3)))
+            .unwrap();
+        expect_sent!(h, fire(hz, 5000, 0), ". 0:0(0) ack 1 <...>");
+        h.advance_to(6000);
+        h.call(|s, now| s.setsockopt(now, conn.fd, SockOpt::KeepIdle(10)))
+            .unwrap();
+        // 10 s from the last segment received (the handshake at 1 ms).
+        let last_rcv = 1 / tick_ms(hz);
+        let left = jif(hz, 10_000) - (6000 / tick_ms(hz) - last_rcv);
+        expect_sent!(h, fire(hz, 6000, left), ". 0:0(0) ack 1 <...>");
+    });
+}
+
+/// While data is outstanding keepalive stays dormant (re-armed for the full idle time): a
+/// silent peer meets only RTO retransmissions, never a keepalive probe or its RST.
+#[test]
+fn keepalive_is_dormant_while_data_is_outstanding() {
+    at_each_hz(|hz| {
+        let mut h = harness(hz, |_| {});
+        let conn = active_open(&mut h);
+        keepalive(&mut h, conn.fd, 1, 1, 1);
+        h.advance_to(100);
+        h.send(conn.fd, b"0123456789").unwrap();
+        let sent = sent_until(&mut h, 30_000);
+        assert!(sent.len() > 5);
+        for s in &sent {
+            assert_eq!(
+                s.rel.to_string().split(' ').nth(1),
+                Some("1:11(10)"),
+                "{}",
+                s.rel
+            );
+        }
+        h.assert_state(conn.fd, Established);
+    });
+}
+
+/// SO_KEEPALIVE arms the timer only when it turns keepalive on (tcp_set_keepalive() runs
+/// before the flag is set): setting it again does not push the first probe back.
+#[test]
+fn so_keepalive_again_does_not_rearm() {
+    at_each_hz(|hz| {
+        let mut h = harness(hz, |s| s.tcp_keepalive_time = 2);
+        let conn = active_open(&mut h);
+        h.call(|s, now| s.setsockopt(now, conn.fd, SockOpt::KeepAlive(true)))
+            .unwrap();
+        h.advance_to(1500);
+        h.call(|s, now| s.setsockopt(now, conn.fd, SockOpt::KeepAlive(true)))
+            .unwrap();
+        expect_sent!(h, fire(hz, 1, jif(hz, 2000)), ". 0:0(0) ack 1 <...>");
+    });
+}
+
+/// An accepted socket inherits the listener's SO_KEEPALIVE, keepalive times and
+/// TCP_USER_TIMEOUT; its keepalive timer starts when the child is created.
+#[test]
+fn accepted_socket_inherits_keepalive_and_user_timeout() {
+    at_each_hz(|hz| {
+        let mut h = harness(hz, |_| {});
+        let l = h.listen(1234);
+        for opt in [
+            SockOpt::KeepAlive(true),
+            SockOpt::KeepIdle(2),
+            SockOpt::UserTimeout(7000),
+        ] {
+            h.call(|s, now| s.setsockopt(now, l, opt)).unwrap();
+        }
+        peer_sends!(
+            h,
+            0,
+            &format!(
+                "S 0:0(0) win 64240 <mss 1460,sackOK,TS val {} ecr 0,nop,wscale 10>",
+                peer_ts(0)
+            )
+        );
+        let synack = expect_sent!(h, 0, "S. 0:0(0) ack 1 <...>");
+        peer_sends!(
+            h,
+            1,
+            &format!(". 1:1(0) ack 1 win 63 {}", ts(1, synack.tsval()))
+        );
+        let fd = h.accept(l);
+        for (name, want) in [
+            (SockOptName::KeepAlive, SockOpt::KeepAlive(true)),
+            (SockOptName::KeepIdle, SockOpt::KeepIdle(2)),
+            (SockOptName::UserTimeout, SockOpt::UserTimeout(7000)),
+        ] {
+            assert_eq!(h.call(|s, _| s.getsockopt(fd, name)), Ok(want));
+        }
+        expect_sent!(h, fire(hz, 1, jif(hz, 2000)), ". 0:0(0) ack 1 <...>");
+    });
+}
+
+/// Keepalive runs in CLOSE_WAIT too: after the peer's FIN, probes (ACKing the FIN) and the
+/// RST come on the same schedule.
+#[test]
+fn keepalive_probes_in_close_wait() {
+    at_each_hz(|hz| {
+        let mut h = harness(hz, |_| {});
+        let conn = active_open(&mut h);
+        peer_sends!(
+            h,
+            1,
+            &format!("F. 1:1(0) ack 1 win 64 {}", ts(1, conn.ts(1)))
+        );
+        keepalive(&mut h, conn.fd, 2, 1, 1);
+        expect_sent!(h, 1..=20, ". 1:1(0) ack 2 <...>");
+        h.assert_state(conn.fd, CloseWait);
+        let p1 = fire(hz, 1, jif(hz, 2000));
+        expect_sent!(h, p1, ". 0:0(0) ack 2 <...>");
+        let end = fire(hz, p1, jif(hz, 1000));
+        expect_sent!(h, end, "R. 1:1(0) ack 2 <...>");
+        assert_eq!(error_of(&h, conn.fd), Some((end, Errno::ETIMEDOUT)));
+    });
+}
+
 /// With TCP_USER_TIMEOUT the count is ignored: the abort comes at the first expiry where the
 /// idle time reaches the user timeout and a probe went out (idle 2 s, interval 1 s, count 10,
-/// user timeout 3.5 s: probes at 2 and 3 s, RST at 4 s).
+/// user timeout 3.5 s: probes at 2 and 3 s, RST at 4 s; with a user timeout of 1 s, below
+/// the idle time, one probe and the RST one interval later).
 #[test]
 fn keepalive_user_timeout_overrides_the_count() {
     at_each_hz(|hz| {
@@ -752,9 +1235,21 @@ fn keepalive_user_timeout_overrides_the_count() {
         let p1 = fire(hz, 1, idle);
         let p2 = fire(hz, p1, intvl);
         let end = fire(hz, p2, intvl);
-        assert!(p2 < 3500 + 1 && end > 3500);
+        assert!(p2 < 3500 && end >= 3500);
         expect_sent!(h, p1, ". 0:0(0) ack 1 <...>");
         expect_sent!(h, p2, ". 0:0(0) ack 1 <...>");
+        expect_sent!(h, end, "R. 1:1(0) ack 1 <...>");
+        assert_eq!(error_of(&h, conn.fd), Some((end, Errno::ETIMEDOUT)));
+
+        // A user timeout below the idle time: exactly one probe, the abort one interval on.
+        let mut h = harness(hz, |_| {});
+        let conn = active_open(&mut h);
+        h.call(|s, now| s.setsockopt(now, conn.fd, SockOpt::UserTimeout(1000)))
+            .unwrap();
+        keepalive(&mut h, conn.fd, 2, 10, 1);
+        let p1 = fire(hz, 1, idle);
+        let end = fire(hz, p1, intvl);
+        expect_sent!(h, p1, ". 0:0(0) ack 1 <...>");
         expect_sent!(h, end, "R. 1:1(0) ack 1 <...>");
         assert_eq!(error_of(&h, conn.fd), Some((end, Errno::ETIMEDOUT)));
     });
@@ -792,6 +1287,21 @@ fn orphan_fin_wait2_lasts_fin_timeout() {
     });
 }
 
+/// The orphan FIN_WAIT2 lifetime is at least 3.5·RTO ((rto << 2) − (rto >> 1),
+/// tcp_fin_time()): tcp_fin_timeout=0 gives 179 ticks at HZ=250 and 704 at HZ=1000.
+#[test]
+fn fin_timeout_is_raised_to_three_and_a_half_rto() {
+    at_each_hz(|hz| {
+        let mut h = harness(hz, |s| s.tcp_fin_timeout = 0);
+        let conn = active_open(&mut h);
+        close_and_fin_acked(&mut h, &conn);
+        let rto = lan_rto(hz);
+        let end = fire(hz, 101, (rto << 2) - (rto >> 1));
+        expect_quiet!(h, end + 1000);
+        assert_eq!(gone_at(&h), Some(end));
+    });
+}
+
 /// TCP_LINGER2 < 0: the ACK of an orphan's FIN is answered with an RST and the socket closes.
 #[test]
 fn negative_linger2_resets_instead_of_waiting() {
@@ -823,7 +1333,10 @@ fn linger2_above_60s_waits_two_halves() {
         let half = fire(hz, 101, jif(hz, 5000));
         expect_quiet!(h, half);
         let e = entry(&h).expect("FIN-WAIT-2 record");
-        assert_eq!((e.state, e.timer.unwrap().kind), (FinWait2, TimerKind::TimeWait));
+        assert_eq!(
+            (e.state, e.timer.unwrap().kind),
+            (FinWait2, TimerKind::TimeWait)
+        );
         let end = fire(hz, half, jif(hz, 5000));
         expect_quiet!(h, end + 1000);
         assert_eq!(gone_at(&h), Some(end));
@@ -848,7 +1361,10 @@ fn fin_in_the_first_half_of_linger2_brings_time_wait() {
         );
         expect_sent!(h, 2000, ". 2:2(0) ack 2 <...>");
         let e = entry(&h).unwrap();
-        assert_eq!((e.state, e.timer.unwrap().kind), (TimeWait, TimerKind::TimeWait));
+        assert_eq!(
+            (e.state, e.timer.unwrap().kind),
+            (TimeWait, TimerKind::TimeWait)
+        );
         let end = fire(hz, 2000, jif(hz, 60_000));
         expect_quiet!(h, end + 1000);
         assert_eq!(gone_at(&h), Some(end));
@@ -938,21 +1454,40 @@ fn data_at_a_fin_wait2_record_draws_a_bare_rst() {
 }
 
 /// The RST of TCP_TW_RST also ends the record: tcp_v4_rcv() sends it and then
-/// inet_twsk_deschedule_put(), so a second data segment meets no socket at all.
+/// inet_twsk_deschedule_put(). Data and a SYN at or after RCV.NXT both take that path.
 #[test]
-#[ignore = "exact difference"]
-fn data_at_a_fin_wait2_record_kills_it() {
+fn data_or_syn_at_a_fin_wait2_record_kills_it() {
+    at_each_hz(|hz| {
+        for syn in [false, true] {
+            let mut h = harness(hz, |_| {});
+            let conn = active_open(&mut h);
+            close_and_fin_acked(&mut h, &conn);
+            let seg = if syn {
+                format!(
+                    "S 1:1(0) win 64240 <mss 1460,sackOK,TS val {} ecr 0,nop,wscale 10>",
+                    peer_ts(1000)
+                )
+            } else {
+                format!("P. 1:11(10) ack 2 win 64 {}", ts(1000, conn.ts(100)))
+            };
+            peer_sends!(h, 1000, &seg);
+            let rst = h.next_sent(1000).expect("no RST").unwrap();
+            assert!(rst.segment.has(TcpFlags::RST), "{}", rst.rel);
+            assert_eq!(gone_at(&h), Some(1000), "the record outlived its RST");
+        }
+    });
+}
+
+/// An in-window RST (SEQ = RCV.NXT) ends a FIN-WAIT-2 record silently.
+#[test]
+fn rst_ends_a_fin_wait2_record() {
     at_each_hz(|hz| {
         let mut h = harness(hz, |_| {});
         let conn = active_open(&mut h);
         close_and_fin_acked(&mut h, &conn);
-        peer_sends!(
-            h,
-            1000,
-            &format!("P. 1:11(10) ack 2 win 64 {}", ts(1000, conn.ts(100)))
-        );
-        expect_sent!(h, 1000, "R 2:2(0)");
-        assert_eq!(gone_at(&h), Some(1000), "the record outlived its RST");
+        peer_sends!(h, 1000, "R 1:1(0)");
+        expect_quiet!(h, 70_000);
+        assert_eq!(gone_at(&h), Some(1000));
     });
 }
 
@@ -985,7 +1520,10 @@ fn time_wait_is_re_armed_by_a_retransmitted_fin() {
         let conn = active_open(&mut h);
         time_wait(&mut h, &conn);
         let e = entry(&h).unwrap();
-        assert_eq!((e.state, e.timer.unwrap().kind), (TimeWait, TimerKind::TimeWait));
+        assert_eq!(
+            (e.state, e.timer.unwrap().kind),
+            (TimeWait, TimerKind::TimeWait)
+        );
         peer_sends!(
             h,
             30_000,
@@ -1025,7 +1563,8 @@ fn time_wait_is_re_armed_by_a_retransmitted_fin() {
     });
 }
 
-/// An in-window RST kills a TIME_WAIT record (RFC 1337 hazard TW-2) unless tcp_rfc1337=1.
+/// An RST at RCV.NXT kills a TIME_WAIT record (RFC 1337 hazard TW-2) unless
+/// tcp_rfc1337=1; an RST at any other sequence number is ignored.
 #[test]
 fn rst_kills_time_wait_unless_rfc1337() {
     at_each_hz(|hz| {
@@ -1033,6 +1572,8 @@ fn rst_kills_time_wait_unless_rfc1337() {
             let mut h = harness(hz, |s| s.tcp_rfc1337 = rfc1337);
             let conn = active_open(&mut h);
             time_wait(&mut h, &conn);
+            // An RST off RCV.NXT is ignored either way.
+            peer_sends!(h, 500, "R 7:7(0)");
             peer_sends!(h, 1000, "R 2:2(0)");
             expect_quiet!(h, 2000);
             if rfc1337 == 0 {
@@ -1065,6 +1606,95 @@ fn syn_after_time_wait_reuses_the_pair_with_a_later_isn() {
     });
 }
 
+/// A SYN with a lower sequence number but a newer timestamp also reaches the listener
+/// (tcp_timewait_state_process(): SEQ after RCV.NXT, or TSval after ts_recent).
+#[test]
+fn syn_with_newer_timestamp_reuses_the_pair() {
+    at_each_hz(|hz| {
+        let mut h = harness(hz, |_| {});
+        let conn = passive_open(&mut h, 1234);
+        let snd_nxt = time_wait(&mut h, &conn);
+        peer_sends!(
+            h,
+            5000,
+            &format!(
+                "S 0:0(0) win 64240 <mss 1460,sackOK,TS val {} ecr 0,nop,wscale 10>",
+                peer_ts(5000)
+            )
+        );
+        let synack = expect_sent!(h, 5000, "S. 0:0(0) ack 1 <...>");
+        assert_eq!(synack.segment.seq, snd_nxt.wrapping_add(65537));
+    });
+}
+
+/// A SYN that is neither after RCV.NXT nor newer by timestamp is an old duplicate: it is
+/// ACKed (rate-limited) and, having no ACK flag, does not re-arm the timer.
+#[test]
+fn old_syn_in_time_wait_is_acked_without_rearming() {
+    at_each_hz(|hz| {
+        let mut h = harness(hz, |_| {});
+        let conn = passive_open(&mut h, 1234);
+        time_wait(&mut h, &conn);
+        // Same TSval as the FIN that brought TIME_WAIT: not newer, and not PAWS-rejected
+        // (an older one would be, and PAWS rejects do re-arm).
+        peer_sends!(
+            h,
+            5000,
+            &format!(
+                "S 0:0(0) win 64240 <mss 1460,sackOK,TS val {} ecr 0,nop,wscale 10>",
+                peer_ts(301)
+            )
+        );
+        expect_sent!(h, 5000, ". 2:2(0) ack 2 <...>");
+        let end = fire(hz, 301, jif(hz, 60_000));
+        expect_quiet!(h, end + 1000);
+        assert_eq!(gone_at(&h), Some(end));
+    });
+}
+
+/// A PAWS-rejected segment (TSval older than ts_recent) re-arms TIME_WAIT and is ACKed.
+#[test]
+fn paws_rejected_segment_rearms_time_wait() {
+    at_each_hz(|hz| {
+        let mut h = harness(hz, |_| {});
+        let conn = active_open(&mut h);
+        time_wait(&mut h, &conn);
+        peer_sends!(
+            h,
+            20_000,
+            &format!(". 2:2(0) ack 2 win 64 {}", ts(100, conn.ts(300)))
+        );
+        expect_sent!(h, 20_000, ". 2:2(0) ack 2 <...>");
+        let end = fire(hz, 20_000, jif(hz, 60_000));
+        expect_quiet!(h, end - 1);
+        assert_eq!(gone_at(&h), None);
+        expect_quiet!(h, end + 1000);
+        assert_eq!(gone_at(&h), Some(end));
+    });
+}
+
+/// With no listener on the port, a new-connection SYN at a TIME_WAIT record is not reset:
+/// tcp_v4_rcv() falls through from TCP_TW_SYN to the time-wait ACK.
+#[test]
+#[ignore = "exact difference"]
+fn syn_at_time_wait_without_listener_is_acked() {
+    at_each_hz(|hz| {
+        let mut h = harness(hz, |_| {});
+        let conn = active_open(&mut h);
+        time_wait(&mut h, &conn);
+        peer_sends!(
+            h,
+            5000,
+            &format!(
+                "S 100000:100000(0) win 64240 <mss 1460,sackOK,TS val {} ecr 0,nop,wscale 10>",
+                peer_ts(5000)
+            )
+        );
+        expect_sent!(h, 5000, ". 2:2(0) ack 2 <...>");
+        h.assert_conn_history_ends_with(&[TimeWait]);
+    });
+}
+
 /// tcp_max_tw_buckets=0: the active closer skips TIME_WAIT, and the peer's later FIN draws an
 /// RST from no socket.
 #[test]
@@ -1087,7 +1717,6 @@ fn no_time_wait_record_when_buckets_are_exhausted() {
 /// tcp_tw_reuse_delay, with ISN = old snd_nxt + 65537; before that, and with tcp_tw_reuse=0
 /// or 2 (not loopback), the only port is unavailable.
 #[test]
-#[ignore = "exact difference"]
 fn tw_reuse_lets_connect_take_the_pair_after_the_delay() {
     at_each_hz(|hz| {
         for reuse in [0, 1, 2] {
@@ -1171,11 +1800,73 @@ fn orphan_with_rto_at_rto_max_gets_no_more_retries() {
     });
 }
 
+/// close() with unread data resets the connection at once instead of sending a FIN
+/// (RFC 2525 §2.17): no orphan, no timer.
+#[test]
+fn close_with_unread_data_resets() {
+    at_each_hz(|hz| {
+        let mut h = harness(hz, |_| {});
+        let conn = active_open(&mut h);
+        peer_sends!(h, 100, &byte_seg(&conn, 1, 100));
+        expect_sent!(h, 100, ". 1:1(0) ack 2 <...>");
+        h.advance_to(200);
+        h.close(conn.fd).unwrap();
+        expect_sent!(h, 200, "R. 1:1(0) ack 2 <...>");
+        assert_eq!(gone_at(&h), Some(200));
+        expect_quiet!(h, 10_000 + u64::from(hz));
+    });
+}
+
+/// An orphan probing a zero window counts unanswered probes against tcp_orphan_retries (2
+/// here) and dies at the next expiry, silently (tcp_probe_timer()).
+#[test]
+fn orphan_persist_gives_up_after_orphan_retries() {
+    at_each_hz(|hz| {
+        let mut h = harness(hz, |s| s.tcp_orphan_retries = 2);
+        let conn = active_open(&mut h);
+        let base = lan_rto(hz).max(jif(hz, 200));
+        let p1 = zero_window(&mut h, hz, &conn);
+        h.close(conn.fd).unwrap();
+        let p2 = fire(hz, p1, base << 1);
+        let end = fire(hz, p2, base << 2);
+        expect_sent!(h, p1, ". 0:0(0) ack 1 <...>");
+        expect_sent!(h, p2, ". 0:0(0) ack 1 <...>");
+        expect_quiet!(h, end + 60_000);
+        assert_eq!(gone_at(&h), Some(end));
+    });
+}
+
+/// Closing a listener resets the connections still waiting in its accept queue.
+#[test]
+fn closing_a_listener_resets_unaccepted_connections() {
+    at_each_hz(|hz| {
+        let mut h = harness(hz, |_| {});
+        let l = h.listen(1234);
+        peer_sends!(
+            h,
+            0,
+            &format!(
+                "S 0:0(0) win 64240 <mss 1460,sackOK,TS val {} ecr 0,nop,wscale 10>",
+                peer_ts(0)
+            )
+        );
+        let synack = expect_sent!(h, 0, "S. 0:0(0) ack 1 <...>");
+        peer_sends!(
+            h,
+            1,
+            &format!(". 1:1(0) ack 1 win 63 {}", ts(1, synack.tsval()))
+        );
+        h.advance_to(100);
+        h.close(l).unwrap();
+        expect_sent!(h, 100, "R. 1:1(0) ack 1 <...>");
+        expect_quiet!(h, 10_000 + u64::from(hz));
+    });
+}
+
 /// tcp_max_orphans=0: the orphan is killed with an RST at its first RTO
 /// (tcp_out_of_resources()). At close() itself the cached orphan count (refreshed every
 /// 100 ms) does not yet include it, so the FIN and the TLP go out first.
 #[test]
-#[ignore = "exact difference"]
 fn too_many_orphans_are_reset() {
     at_each_hz(|hz| {
         let mut h = harness(hz, |s| s.tcp_max_orphans = 0);
