@@ -725,8 +725,6 @@ impl Sock {
         self.cc.snd_nxt = self.snd_nxt;
         self.cc.srtt_us = self.rtt.srtt_us;
         self.cc.lsndtime = self.stats.lsndtime;
-        self.cc.max_packets_out = self.cc.max_packets_out.max(self.packets_out);
-        self.cc.is_cwnd_limited = self.packets_in_flight() + 1 >= self.cc.snd_cwnd;
     }
 
     /// Linux: tcp_enter_recovery().

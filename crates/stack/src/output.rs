@@ -406,6 +406,7 @@ impl Sock {
             return false;
         }
         let mut sent_any = false;
+        let mut is_cwnd_limited = false;
         loop {
             let start = seq_max(self.snd_nxt, self.sndbuf_seq);
             let unsent = self.unsent_bytes();
@@ -415,6 +416,7 @@ impl Sock {
             }
             let quota = self.cwnd_quota();
             if quota == 0 && !probe {
+                is_cwnd_limited = true;
                 break;
             }
             let mss = self.current_mss(ctx);
@@ -447,6 +449,9 @@ impl Sock {
             if probe {
                 break;
             }
+        }
+        if sent_any || is_cwnd_limited {
+            self.cwnd_validate(is_cwnd_limited);
         }
         if sent_any {
             // Linux: one loss probe per tail loss episode.
@@ -567,6 +572,57 @@ impl Sock {
             }
         }
         self.rearm_rto(ctx);
+    }
+
+    /// Linux: tcp_cwnd_validate() — remember whether this window used the congestion window,
+    /// or the most packets it had out, so that congestion control grows cwnd only when it is
+    /// the limit (tcp_is_cwnd_limited()).
+    fn cwnd_validate(&mut self, is_cwnd_limited: bool) {
+        if !crate::seq::before(self.snd_una, self.cwnd_usage_seq)
+            || is_cwnd_limited
+            || (!self.cc.is_cwnd_limited && self.packets_out > self.cc.max_packets_out)
+        {
+            self.cc.is_cwnd_limited = is_cwnd_limited;
+            self.cc.max_packets_out = self.packets_out;
+            self.cwnd_usage_seq = self.snd_nxt;
+        }
+    }
+
+    /// Linux: tcp_slow_start_after_idle_check() and tcp_cwnd_restart() — a sender idle for
+    /// more than an RTO starts again from the initial window (halved once per idle RTO).
+    pub fn slow_start_after_idle_check(&mut self, ctx: &Ctx<'_>) {
+        if ctx.sys.tcp_slow_start_after_idle == 0 || self.packets_out > 0 {
+            return;
+        }
+        let idle = ctx
+            .jiffies()
+            .saturating_sub(ctx.hz.jiffies_at(self.stats.lsndtime)) as i64;
+        let rto = self.icsk_rto as i64;
+        if idle <= rto {
+            return;
+        }
+        self.ca
+            .cwnd_event(&self.cc, crate::cc::CaEvent::CwndRestart, ctx.now);
+        let cwnd = self.cc.snd_cwnd;
+        // Linux: tcp_current_ssthresh().
+        let in_reduction = matches!(
+            self.ca_state,
+            crate::cc::CaState::Cwr | crate::cc::CaState::Recovery
+        );
+        if !in_reduction {
+            self.cc.snd_ssthresh = self.cc.snd_ssthresh.max((cwnd >> 1) + (cwnd >> 2));
+        }
+        let restart = crate::cc::TCP_INIT_CWND.min(cwnd);
+        let mut c = cwnd;
+        let mut delta = idle;
+        loop {
+            delta -= rto;
+            if delta <= 0 || c <= restart {
+                break;
+            }
+            c >>= 1;
+        }
+        self.cc.snd_cwnd = c.max(restart);
     }
 
     /// Linux: tcp_cwnd_test().

@@ -259,6 +259,8 @@ pub struct Sock {
     pub lost_out: u32,
     pub retrans_out: u32,
     pub dupacks: u32,
+    /// Linux: cwnd_usage_seq — the end of the window `is_cwnd_limited` describes.
+    pub cwnd_usage_seq: u32,
     /// Linux: tlp_high_seq — snd_nxt when the outstanding loss probe was sent.
     pub tlp_high_seq: Option<u32>,
     /// The loss probe was a retransmission (Linux: tlp_retrans).

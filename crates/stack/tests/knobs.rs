@@ -524,7 +524,7 @@ fn tcp_thin_linear_timeouts_keeps_the_rto_flat() {
 /// First, slow start doubles cwnd when a whole initial window is ACKed at once: the burst
 /// set max_packets_out to 10 (tcp_cwnd_validate()), so tcp_is_cwnd_limited() holds.
 #[test]
-#[ignore = "exact difference"]
+
 fn tcp_slow_start_after_idle_restarts_cwnd() {
     for (after_idle, cwnd) in [(1, 10), (0, 20)] {
         let mut h = harness(|s| s.tcp_slow_start_after_idle = after_idle);
@@ -556,7 +556,7 @@ fn tcp_slow_start_after_idle_restarts_cwnd() {
 /// starts with RTO = crtt + max(2·crtt, rto_min) (tcp_init_metrics()): 300 ms cached gives
 /// 900 ms. With 1 nothing is kept and the RTO is the handshake's 204 ms.
 #[test]
-#[ignore = "exact difference"]
+#[ignore = "not modelled yet: there is no per-destination metrics cache (tcp_metrics.c), so a later connection does not start from a cached RTT"]
 fn tcp_no_metrics_save_controls_the_cached_rtt() {
     for (no_save, rto) in [(0, 900_000), (1, 204_000)] {
         let mut h = harness(|s| {
@@ -675,7 +675,7 @@ fn tcp_invalid_ratelimit_spaces_out_of_window_acks() {
 
 /// tcp_ecn=1 asks for ECN in the SYN (ECE|CWR); the default 2 only accepts it.
 #[test]
-#[ignore = "exact difference"]
+#[ignore = "not modelled yet: ECN (RFC 3168) negotiation and marking are not implemented"]
 fn tcp_ecn_one_requests_ecn() {
     let mut h = harness(|s| s.tcp_ecn = 1);
     h.connect();
@@ -709,7 +709,7 @@ fn tcp_dsack_zero_drops_dsack_blocks() {
 /// tcp_syncookies=2 answers every SYN with a cookie: no request socket, so the SYN-ACK is
 /// never retransmitted.
 #[test]
-#[ignore = "exact difference"]
+#[ignore = "not modelled yet: syncookies are not implemented; every SYN gets a request socket"]
 fn tcp_syncookies_two_never_retransmits_synacks() {
     let mut h = harness(|s| s.tcp_syncookies = 2);
     h.listen(80);

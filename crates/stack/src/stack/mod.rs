@@ -710,8 +710,16 @@ impl Stack {
                         if let Some(l) = self.find_listener(local) {
                             self.kill_tw(t);
                             self.listen_syn(now, l, local, remote, seg, Some(isn));
-                        } else {
-                            send_reset_for(&mut self.out, local, remote, seg);
+                        } else if let Some(tw) = self.tws.get(t) {
+                            // Linux: with no listener TCP_TW_SYN falls through to TCP_TW_ACK.
+                            let mut ctx = Ctx {
+                                now,
+                                hz: self.config.hz,
+                                wheel: self.config.timer_wheel,
+                                sys: &self.config.sysctls,
+                                out: &mut self.out,
+                            };
+                            tw.send_ack(&mut ctx);
                         }
                     }
                 }
@@ -1185,6 +1193,7 @@ impl Stack {
             lost_out: 0,
             retrans_out: 0,
             dupacks: 0,
+            cwnd_usage_seq: 0,
             tlp_high_seq: None,
             tlp_retrans: false,
             sk_err: None,

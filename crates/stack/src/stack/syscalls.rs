@@ -428,6 +428,8 @@ impl Stack {
         if n == 0 {
             return Ok(0);
         }
+        // Linux: tcp_skb_entail() checks for slow start after idle on every new skb.
+        sock.slow_start_after_idle_check(&ctx);
         sock.sndbuf.extend(&data[..n]);
         sock.write_seq = sock.write_seq.wrapping_add(n as u32);
         let ws = sock.write_seq;
