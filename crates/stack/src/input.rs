@@ -14,6 +14,7 @@ use crate::socket::{
     ICSK_ACK_NOW, ICSK_ACK_PUSHED, ICSK_ACK_PUSHED2, ICSK_ACK_SCHED, ICSK_ACK_TIMER, Slot, Sock,
 };
 use crate::stack::DropReason;
+use crate::time::Instant;
 use crate::timer::Disposition;
 
 /// Linux: TCP_MAX_QUICKACKS.
@@ -525,7 +526,7 @@ impl Sock {
 
         let mut newly_sacked = 0;
         if self.rx_opt.sack_ok && !seg.sack_blocks().is_empty() {
-            newly_sacked = self.sacktag(seg, ack);
+            newly_sacked = self.sacktag(ctx, seg, ack);
         }
 
         let mut newly_acked = 0u32;
@@ -550,6 +551,14 @@ impl Sock {
                 }
                 if head.retrans {
                     self.retrans_out = self.retrans_out.saturating_sub(1);
+                }
+                if !head.sacked {
+                    // Linux: tcp_clean_rtx_queue() — a cumulatively acknowledged segment below
+                    // the highest SACK was delivered out of order; RACK learns its delivery.
+                    if !head.ever_retrans && before(head.end_seq, self.rack.fack) {
+                        self.rack.reord_seen = true;
+                    }
+                    self.rack_advance(ctx, head.sent_at, head.ever_retrans, head.end_seq);
                 }
                 if head.ever_retrans {
                     acked_retransmitted = true;
@@ -638,6 +647,7 @@ impl Sock {
         self.sync_cc();
         let delivered = newly_acked + newly_sacked;
         let in_recovery = matches!(self.ca_state, CaState::Recovery | CaState::Loss);
+        let mut reo_armed = false;
         if in_recovery {
             if !before(self.snd_una, self.high_seq) {
                 // Recovery ends: the reduced window holds (tcp_end_cwnd_reduction()).
@@ -651,15 +661,27 @@ impl Sock {
                     // NewReno partial ACK: the new head is lost too (RFC 6582).
                     self.mark_head_lost();
                 }
-                self.mark_lost_sack();
+                if self.rx_opt.sack_ok && self.rack_mark_lost(ctx) {
+                    reo_armed = true;
+                }
                 self.cwnd_reduction(delivered, newly_acked > 0);
-            } else if newly_acked > 0 {
-                // In Loss, new ACKs grow the window from one (slow start).
-                self.ca.cong_avoid(&mut self.cc, ack, newly_acked, ctx.now);
+            } else {
+                // In Loss, RACK finds retransmissions lost again; new ACKs grow the window
+                // from one (slow start).
+                if self.rx_opt.sack_ok && self.rack_mark_lost(ctx) {
+                    reo_armed = true;
+                }
+                if newly_acked > 0 {
+                    self.ca.cong_avoid(&mut self.cc, ack, newly_acked, ctx.now);
+                }
             }
         } else {
+            // Linux: tcp_identify_packet_loss() with RACK, then tcp_time_to_recover().
             let lost = if self.rx_opt.sack_ok {
-                self.mark_lost_sack()
+                if self.rack_mark_lost(ctx) {
+                    reo_armed = true;
+                }
+                self.lost_out > 0
             } else if self.dupacks >= DUPTHRESH {
                 self.mark_head_lost();
                 true
@@ -698,7 +720,7 @@ impl Sock {
         }
 
         // Linux: tcp_set_xmit_timer() — a loss probe if one applies, else the RTO.
-        if newly_acked > 0 && !self.schedule_loss_probe(ctx, true) {
+        if newly_acked > 0 && !reo_armed && !self.schedule_loss_probe(ctx, true) {
             self.rearm_rto(ctx);
         }
         if matches!(self.ca_state, CaState::Recovery | CaState::Loss) {
@@ -764,27 +786,6 @@ impl Sock {
         self.cc.snd_cwnd = (in_flight + sndcnt).max(1) as u32;
     }
 
-    /// RFC 6675 IsLost(): a segment with at least DupThresh SACKed segments above it is lost.
-    /// Returns whether any segment is marked lost now.
-    fn mark_lost_sack(&mut self) -> bool {
-        let mut sacked_above = 0u32;
-        let mut any = false;
-        for seg in self.rtx.iter_mut().rev() {
-            if seg.sacked {
-                sacked_above += 1;
-                continue;
-            }
-            if sacked_above >= DUPTHRESH && !seg.lost {
-                seg.lost = true;
-                self.lost_out += 1;
-            }
-            if seg.lost && !seg.retrans {
-                any = true;
-            }
-        }
-        any
-    }
-
     /// Linux: tcp_mark_head_lost() for one segment (non-SACK recovery).
     fn mark_head_lost(&mut self) {
         if let Some(head) = self.rtx.front_mut()
@@ -798,8 +799,9 @@ impl Sock {
 
     /// Linux: tcp_sacktag_write_queue() — marks segments the peer holds. DSACK blocks
     /// (below SND.UNA) are recognised and ignored.
-    fn sacktag(&mut self, seg: &TcpRepr<'_>, ack: u32) -> u32 {
+    fn sacktag(&mut self, ctx: &Ctx<'_>, seg: &TcpRepr<'_>, ack: u32) -> u32 {
         let mut newly = 0;
+        let mut delivered = Vec::new();
         for (i, b) in seg.sack_blocks().iter().enumerate() {
             if !after(b.right, b.left) {
                 continue;
@@ -821,6 +823,7 @@ impl Sock {
                     s.sacked = true;
                     self.sacked_out += 1;
                     newly += 1;
+                    delivered.push((s.sent_at, s.ever_retrans, s.end_seq));
                     if s.lost {
                         s.lost = false;
                         self.lost_out = self.lost_out.saturating_sub(1);
@@ -832,7 +835,141 @@ impl Sock {
                 }
             }
         }
+        // Linux: tcp_sacktag_one() → tcp_rack_advance(), and tcp_check_sack_reordering() for a
+        // never-retransmitted segment SACKed below the highest SACK.
+        for &(sent_at, ever_retrans, end_seq) in &delivered {
+            if !ever_retrans && before(end_seq, self.rack.fack) {
+                self.rack.reord_seen = true;
+            }
+            self.rack_advance(ctx, sent_at, ever_retrans, end_seq);
+        }
+        for &(_, _, end_seq) in &delivered {
+            if after(end_seq, self.rack.fack) || self.rack.fack == 0 {
+                self.rack.fack = end_seq;
+            }
+        }
         newly
+    }
+
+    /// Linux: tcp_rack_advance() — the latest-sent delivered segment and its RTT.
+    fn rack_advance(&mut self, ctx: &Ctx<'_>, sent_at: Instant, ever_retrans: bool, end_seq: u32) {
+        let rtt_us = (ctx.now - sent_at).as_micros() as u32;
+        if ever_retrans && rtt_us < self.rtt.min_rtt_us() {
+            // Ambiguous: the original may have been delivered, not the retransmission.
+            return;
+        }
+        self.rack.advanced = true;
+        self.rack.rtt_us = rtt_us;
+        let later = sent_at > self.rack.mstamp
+            || (sent_at == self.rack.mstamp && after(end_seq, self.rack.end_seq));
+        if later {
+            self.rack.mstamp = sent_at;
+            self.rack.end_seq = end_seq;
+        }
+    }
+
+    /// Linux: tcp_rack_reo_wnd() — no settling time while recovering or once DupThresh
+    /// segments are SACKed, unless reordering was seen; else min_rtt/4 per step, at most SRTT.
+    fn rack_reo_wnd(&self) -> u32 {
+        if !self.rack.reord_seen
+            && (matches!(self.ca_state, CaState::Recovery | CaState::Loss)
+                || self.sacked_out >= DUPTHRESH)
+        {
+            return 0;
+        }
+        ((self.rtt.min_rtt_us() >> 2).saturating_mul(self.rack.reo_wnd_steps))
+            .min(self.rtt.srtt_us >> 3)
+    }
+
+    /// Linux: tcp_rack_detect_loss() — every segment sent before the latest delivered one and
+    /// not delivered within RACK.RTT + reo_wnd of its sending is lost. Returns the longest
+    /// time (µs) a not-yet-expired candidate still has.
+    pub fn rack_detect_loss(&mut self, ctx: &Ctx<'_>) -> u32 {
+        let reo_wnd = i64::from(self.rack_reo_wnd());
+        let mut order: Vec<usize> = (0..self.rtx.len())
+            .filter(|&i| self.rtx.get(i).is_some_and(|s| !s.sacked))
+            .collect();
+        // Linux keeps these in transmit-time order (tsorted_sent_queue).
+        order.sort_by(|&a, &b| {
+            let (sa, sb) = (&self.rtx[a], &self.rtx[b]);
+            sa.sent_at.cmp(&sb.sent_at).then_with(|| {
+                if before(sa.end_seq, sb.end_seq) {
+                    std::cmp::Ordering::Less
+                } else {
+                    std::cmp::Ordering::Greater
+                }
+            })
+        });
+        let mut timeout = 0u32;
+        for i in order {
+            let Some(s) = self.rtx.get(i) else { continue };
+            if s.lost && !s.retrans {
+                continue;
+            }
+            let sent_after = self.rack.mstamp > s.sent_at
+                || (self.rack.mstamp == s.sent_at && after(self.rack.end_seq, s.end_seq));
+            if !sent_after {
+                break;
+            }
+            let elapsed = (ctx.now - s.sent_at).as_micros() as i64;
+            let remaining = i64::from(self.rack.rtt_us) + reo_wnd - elapsed;
+            if remaining <= 0 {
+                self.mark_seg_lost(i);
+            } else {
+                timeout = timeout.max(remaining as u32);
+            }
+        }
+        timeout
+    }
+
+    /// Linux: tcp_mark_skb_lost().
+    fn mark_seg_lost(&mut self, i: usize) {
+        let Some(s) = self.rtx.get_mut(i) else { return };
+        if s.sacked {
+            return;
+        }
+        if s.lost {
+            if s.retrans {
+                // A retransmission lost again.
+                s.retrans = false;
+                self.retrans_out = self.retrans_out.saturating_sub(1);
+            }
+        } else {
+            s.lost = true;
+            self.lost_out += 1;
+        }
+    }
+
+    /// Linux: tcp_rack_mark_lost() — returns whether the reordering timer was armed.
+    fn rack_mark_lost(&mut self, ctx: &Ctx<'_>) -> bool {
+        if !self.rack.advanced {
+            return false;
+        }
+        self.rack.advanced = false;
+        let timeout = self.rack_detect_loss(ctx);
+        if timeout > 0 {
+            let j = ctx.hz.usecs_to_jiffies(u64::from(timeout)) + 2; // + TCP_TIMEOUT_MIN
+            self.reset_xmit_timer(ctx, crate::socket::XmitTimer::ReoTimeout, j);
+            return true;
+        }
+        false
+    }
+
+    /// Linux: tcp_rack_reo_timeout() — the reordering window passed: mark, recover, resend.
+    pub fn rack_reo_timeout(&mut self, ctx: &mut Ctx<'_>) {
+        let prior_inflight = self.packets_in_flight();
+        self.rack_detect_loss(ctx);
+        if prior_inflight != self.packets_in_flight() {
+            if self.ca_state != CaState::Recovery && self.ca_state != CaState::Loss {
+                self.sync_cc();
+                self.enter_recovery(ctx);
+                self.cwnd_reduction(1, false);
+            }
+            self.xmit_retransmit_queue(ctx);
+        }
+        if self.xmit_kind != Some(crate::socket::XmitTimer::Retrans) {
+            self.rearm_rto(ctx);
+        }
     }
 
     /// Linux: tcp_ack_update_window() with tcp_may_update_window().

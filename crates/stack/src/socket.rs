@@ -68,6 +68,38 @@ impl TxSeg {
     }
 }
 
+/// RACK loss detection state (Linux: struct tcp_rack, RFC 8985).
+#[derive(Clone, Copy, Debug)]
+pub struct Rack {
+    /// Send time of the most recently sent segment that was delivered.
+    pub mstamp: Instant,
+    pub end_seq: u32,
+    /// RTT of that delivery, µs.
+    pub rtt_us: u32,
+    /// A delivery advanced the state since the last loss scan.
+    pub advanced: bool,
+    /// The reordering window in units of min_rtt/4 (Linux: reo_wnd_steps).
+    pub reo_wnd_steps: u32,
+    /// Reordering was seen on this connection (Linux: tp->reord_seen).
+    pub reord_seen: bool,
+    /// The highest SACKed sequence (Linux: the end of tcp_highest_sack()).
+    pub fack: u32,
+}
+
+impl Default for Rack {
+    fn default() -> Self {
+        Rack {
+            mstamp: Instant::ZERO,
+            end_seq: 0,
+            rtt_us: 0,
+            advanced: false,
+            reo_wnd_steps: 1,
+            reord_seen: false,
+            fack: 0,
+        }
+    }
+}
+
 /// Options negotiated in the handshake (Linux: `struct tcp_options_received` and friends).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RxOpt {
@@ -259,6 +291,7 @@ pub struct Sock {
     pub lost_out: u32,
     pub retrans_out: u32,
     pub dupacks: u32,
+    pub rack: Rack,
     /// Linux: cwnd_usage_seq — the end of the window `is_cwnd_limited` describes.
     pub cwnd_usage_seq: u32,
     /// Linux: tlp_high_seq — snd_nxt when the outstanding loss probe was sent.

@@ -111,7 +111,8 @@ impl Sock {
                         Disposition::Keep
                     }
                     Some(XmitTimer::ReoTimeout) => {
-                        self.rearm_rto(ctx);
+                        self.xmit_kind = Some(XmitTimer::ReoTimeout);
+                        self.rack_reo_timeout(ctx);
                         Disposition::Keep
                     }
                     None => Disposition::Keep,

@@ -1193,6 +1193,7 @@ impl Stack {
             lost_out: 0,
             retrans_out: 0,
             dupacks: 0,
+            rack: crate::socket::Rack::default(),
             cwnd_usage_seq: 0,
             tlp_high_seq: None,
             tlp_retrans: false,
