@@ -47,6 +47,30 @@ pub struct Scenario {
     pub run: Option<Run>,
 }
 
+impl Scenario {
+    /// The host a reference points at.
+    pub fn host(&self, r: &HostRef) -> Option<&Host> {
+        self.hosts.get(r.index)
+    }
+
+    /// The host with this name.
+    pub fn host_named(&self, name: &str) -> Option<&Host> {
+        self.hosts.iter().find(|h| h.name == name)
+    }
+
+    /// The HZ the script sets for host `index` (`Scenario::hosts`): its own `HOST: hz`, else
+    /// the global `hz`, else `None` (the simulator's default).
+    pub fn hz_of(&self, index: usize) -> Option<u32> {
+        let own = self
+            .settings
+            .hz
+            .iter()
+            .find(|s| s.host.as_ref().is_some_and(|h| h.index == index));
+        own.or_else(|| self.settings.hz.iter().find(|s| s.host.is_none()))
+            .map(|s| s.hz)
+    }
+}
+
 /// `host NAME ADDR [kernel]`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Host {
@@ -89,11 +113,14 @@ pub struct LinkProp {
 pub enum LinkPropKind {
     /// `delay 25us`: one-way propagation delay.
     Delay(Duration),
-    /// `jitter 1ms`: a uniformly random extra delay in [0, jitter).
+    /// `jitter 1ms`: each packet's delay is drawn uniformly from `delay ± jitter` (never
+    /// below zero).
     Jitter(Duration),
-    /// `rate 10mbit`: serialisation rate in bits per second.
+    /// `rate 10mbit`: serialisation rate in bits per second (as tc writes rates; divide by
+    /// 8 for bytes).
     Rate(u64),
-    /// `queue 100`: the most packets waiting for the link; more are tail-dropped.
+    /// `queue 100`: the most packets waiting for (or in) serialisation; more are
+    /// tail-dropped. Meaningful with a `rate`.
     Queue(u32),
     /// `loss 1%`.
     Loss(Ppm),
@@ -102,7 +129,8 @@ pub enum LinkPropKind {
     /// `reorder 5% 10ms`: with this probability a packet is held back this much longer, so
     /// that later packets overtake it.
     Reorder(Ppm, Duration),
-    /// `corrupt 0.1%`: one bit flipped; the receiver's checksum check drops the packet.
+    /// `corrupt 0.1%`: the packet is damaged after its IP header; the receiver's checksum
+    /// check drops it.
     Corrupt(Ppm),
 }
 
@@ -150,6 +178,9 @@ pub struct Step {
     /// before the first `at`). Never less than the previous step's time.
     pub time: Duration,
     pub command: Command,
+    /// The line as written, without its comment (`at 3s   client: kill -INT %1`), for
+    /// transcripts and failure messages.
+    pub text: String,
     /// The start of the line.
     pub span: Span,
 }

@@ -32,6 +32,42 @@ pub(crate) struct Token {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Line {
     pub tokens: Vec<Token>,
+    /// The statement as written, from its first token to its last (comments left out, a
+    /// continued line joined with a blank).
+    pub text: String,
+}
+
+/// The source text between two character indices, a continued line joined to the next
+/// with one blank.
+fn line_text(chars: &[char], from: usize, to: usize) -> String {
+    let raw = chars.get(from..to).unwrap_or_default();
+    let mut out = String::new();
+    let mut i = 0;
+    while let Some(&c) = raw.get(i) {
+        i += 1;
+        let continued = c == '\\'
+            && match raw.get(i) {
+                Some('\n') => {
+                    i += 1;
+                    true
+                }
+                Some('\r') if raw.get(i + 1) == Some(&'\n') => {
+                    i += 2;
+                    true
+                }
+                _ => false,
+            };
+        if continued {
+            out.truncate(out.trim_end().len());
+            out.push(' ');
+            while raw.get(i).is_some_and(|c| is_blank(*c)) {
+                i += 1;
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// A lexical error: where, and the message.
@@ -103,12 +139,15 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Line>, LexError> {
     };
     let mut lines = Vec::new();
     let mut tokens: Vec<Token> = Vec::new();
+    // Character indices of the current statement's first token and of the end of its last.
+    let (mut first_i, mut last_i) = (0, 0);
     while let Some(c) = cs.peek() {
         if c == '\n' {
             cs.bump();
             if !tokens.is_empty() {
                 lines.push(Line {
                     tokens: std::mem::take(&mut tokens),
+                    text: line_text(&cs.chars, first_i, last_i),
                 });
             }
             continue;
@@ -121,6 +160,9 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Line>, LexError> {
             continue;
         }
         let start = cs.span();
+        if tokens.is_empty() {
+            first_i = cs.i;
+        }
         match c {
             '#' => {
                 while cs.peek().is_some_and(|c| c != '\n') {
@@ -140,6 +182,7 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Line>, LexError> {
                     span: start,
                     end: cs.span(),
                 });
+                last_i = cs.i;
             }
             '&' => {
                 cs.bump();
@@ -154,6 +197,7 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Line>, LexError> {
                     span: start,
                     end: cs.span(),
                 });
+                last_i = cs.i;
             }
             ';' => {
                 return Err((
@@ -168,11 +212,13 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Line>, LexError> {
                     span: start,
                     end: cs.span(),
                 });
+                last_i = cs.i;
             }
         }
     }
     if !tokens.is_empty() {
-        lines.push(Line { tokens });
+        let text = line_text(&cs.chars, first_i, last_i);
+        lines.push(Line { tokens, text });
     }
     Ok(lines)
 }

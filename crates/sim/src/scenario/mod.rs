@@ -25,6 +25,8 @@ mod parser;
 mod units;
 
 #[cfg(test)]
+mod error_tests;
+#[cfg(test)]
 mod tests;
 
 use std::path::Path;

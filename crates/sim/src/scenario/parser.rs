@@ -15,9 +15,11 @@ use super::units::{self, UnitError};
 
 pub(crate) type PResult<T> = Result<T, ScenarioError>;
 
-/// Words that cannot name a host.
+/// Words that cannot name a host: the line keywords, and the words of a packet filter (where
+/// host names appear bare).
 const RESERVED: &[&str] = &[
-    "host", "link", "hz", "seed", "at", "expect", "run", "kernel",
+    "host", "link", "hz", "seed", "at", "expect", "run", "kernel", "flags", "seq", "ack", "len",
+    "win", "from", "until",
 ];
 
 /// Linux's CONFIG_HZ choices.
@@ -76,6 +78,8 @@ pub(crate) struct Parser {
     pub jobs: Vec<Vec<Job>>,
     /// Per host: the named sockets.
     pub socks: Vec<BTreeMap<String, SockInfo>>,
+    /// The text of the line being parsed.
+    pub text: String,
 }
 
 /// A cursor over one line's tokens.
@@ -210,6 +214,7 @@ impl Parser {
             last_at: None,
             jobs: Vec::new(),
             socks: Vec::new(),
+            text: String::new(),
         }
     }
 
@@ -253,6 +258,7 @@ impl Parser {
     fn line(&mut self, line: &Line) -> PResult<()> {
         let mut cur = Cur::new(&line.tokens);
         let start = cur.here();
+        self.text.clone_from(&line.text);
         if let Some(run) = &self.run {
             return Err(self.err(
                 start,
@@ -383,6 +389,7 @@ impl Parser {
             at,
             time: self.now,
             command,
+            text: self.text.clone(),
             span,
         });
     }
