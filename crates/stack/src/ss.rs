@@ -1,18 +1,48 @@
-//! How engineers read sockets: `ss -tanoi`, `netstat -anop` and `/proc/net/tcp` lines for a
+//! How engineers read sockets: `ss -tanoi`, `netstat -tanpo` and `/proc/net/tcp` text for a
 //! snapshot of the socket table. Pure formatting; the stack fills a [`SocketEntry`] per socket.
 //!
 //! Guarantees: every function is total (no panics on any value) and deterministic. Fields and
 //! their order, the rules for omitting zero fields, and the number formats (`%g`, iproute2's
 //! `print_ms_timer()`, net-tools' `%2.2f` timer seconds, the kernel's little-endian hex
-//! addresses) follow iproute2 6.x `misc/ss.c`, net-tools `netstat.c` and `tcp_ipv4.c`.
+//! addresses) follow iproute2 `misc/ss.c`, net-tools `netstat.c` and `tcp_ipv4.c`.
 //!
-//! Column widths. `ss` sizes its columns to the widest cell of the whole table and the
-//! terminal; a line-at-a-time formatter cannot, so [`ss_line`] uses fixed widths wide enough
-//! for any IPv4 socket: State 10 (`FIN-WAIT-1`), Recv-Q 6, Send-Q 6, each address 15
-//! right-aligned (`255.255.255.255`), each port 5 left-aligned, one blank between columns.
-//! Longer cells (IPv6) push the rest of the line right, as `ss` does. `netstat` widths are
-//! net-tools' own (`%-23s` addresses, `%-11s` state, `%-20s` program). Trailing blanks are
-//! trimmed from `ss` and `netstat` lines; IPv4 /proc/net/tcp lines keep the kernel's padding.
+//! # Whole tables: [`ss_table`] and [`netstat_table`]
+//!
+//! These reproduce the tools' output byte for byte, header and trailing blanks included; the
+//! oracle is iproute2 6.1 and net-tools 2.10 on Linux 6.18, piped (not a terminal), and
+//! `crates/stack/tests/ss_text.rs` holds their captured output with the programs that made it.
+//! `ss` buffers the whole table and sizes each column to its widest cell, the header included:
+//! State, Recv-Q and Send-Q left-aligned (the queues are printed `%-6d`), each address
+//! right-aligned with its `:` and each port left-aligned right after it, then one column for
+//! ` users:(…)`, ` timer:(…)` and, with `-i`, `\n\t` and the `tcp_info` items. So the header
+//! reads `Peer Address:PortProcess` when no port is wider than `Port`, and every line is padded
+//! with blanks to the width of that last column (the `-i` line counts in it, tab and all).
+//! Piped, `ss` adds no further spacing; on a terminal it spreads the spare width over the
+//! columns ([`ss_table_on`] with [`SsScreen::Terminal`]).
+//! [`netstat_table`] is net-tools' fixed layout with its title line; nothing is trimmed.
+//! Both list IPv4 sockets before IPv6 ones, as the tools read the two tables one after the
+//! other; within a family the caller's order is kept.
+//!
+//! Approximations, for lack of a field in [`SocketEntry`]:
+//! * IPv6 wildcards print as `*` (`*:8443`, `*:*`), as `ss` does for a socket without
+//!   `IPV6_V6ONLY` (Linux's default `bindv6only = 0`); a V6ONLY socket would show `[::]`.
+//! * `users:` shows one owner (`pid/name` and the fd); `ss` lists every process sharing it.
+//! * `-i` prints the [`InfoView`] fields only: no `bbr:(…)`, `dctcp:(…)`, `fastopen`,
+//!   `pacing_rate …/max`, `delivered_ce` or `fackets`. `rwnd_limited` and `sndbuf_limited`
+//!   percentages come from milliseconds where `ss` divides microseconds, so their tenth of a
+//!   percent can differ.
+//!   `rcv_wnd` is printed when non-zero, as iproute2 6.7 and later do (6.1 has no such field).
+//! * Rates are printed as `ss -n` prints them (`send 77037647059bps`); `ss` without `-n`
+//!   would abbreviate (`77.0Gbps`).
+//!
+//! # One line at a time: [`ss_line`] and [`netstat_line`]
+//!
+//! Kept for callers that print rows as they go. [`ss_line`] cannot see the other rows, so it
+//! uses fixed widths wide enough for any IPv4 socket: State 10 (`FIN-WAIT-1`), Recv-Q 6,
+//! Send-Q 6, each address 15 right-aligned (`255.255.255.255`), each port 5 left-aligned, one
+//! blank between columns, and IPv6 wildcards as `[::]`. Longer cells (IPv6) push the rest of
+//! the line right. [`netstat_line`] has net-tools' own widths. Both trim trailing blanks.
+//! IPv4 /proc/net/tcp lines keep the kernel's padding.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
@@ -119,6 +149,11 @@ pub struct InfoView {
     pub app_limited: bool,
     /// `tcpi_busy_time` in milliseconds.
     pub busy_ms: u64,
+    /// `tcpi_rwnd_limited` in milliseconds; printed only with a non-zero `busy_ms`, with its
+    /// share of it (`rwnd_limited:1244ms(100.0%)`).
+    pub rwnd_limited_ms: u64,
+    /// `tcpi_sndbuf_limited` in milliseconds; printed like `rwnd_limited_ms`.
+    pub sndbuf_limited_ms: u64,
     pub lastsnd_ms: u64,
     pub lastrcv_ms: u64,
     pub lastack_ms: u64,
@@ -243,17 +278,11 @@ fn strip_zeros(s: &str) -> &str {
     }
 }
 
-/// A rate in bits per second, as `ss` abbreviates it (`1.2M`, `880K`).
+/// A rate in bits per second as `ss -n` prints it: `%.0f` (without `-n` it abbreviates).
 ///
 /// Linux: sprint_bw() in iproute2 misc/ss.c
 fn sprint_bw(bw: f64) -> String {
-    if bw > 1_000_000.0 {
-        format!("{:.1}M", bw / 1_000_000.0)
-    } else if bw > 1000.0 {
-        format!("{:.1}K", bw / 1000.0)
-    } else {
-        format_g(bw)
-    }
+    format!("{bw:.0}")
 }
 
 /// `ss`'s address and port cells: `10.0.0.1` / `[::1]`, and `*` for port 0.
@@ -278,7 +307,7 @@ fn peer_or_wildcard(e: &SocketEntry) -> SocketAddr {
     })
 }
 
-/// `ss`'s header line for [`ss_line`]'s widths.
+/// `ss`'s header line for [`ss_line`]'s fixed widths.
 pub fn ss_header() -> String {
     format!(
         "{:<STATE_W$} {:<QUEUE_W$} {:<QUEUE_W$} {:>ADDR_W$}:{:<PORT_W$} {:>ADDR_W$}:{:<PORT_W$} Process",
@@ -306,7 +335,8 @@ fn ss_users(process: &str, fd: Option<Fd>) -> String {
 }
 
 /// One socket as `ss -tan` prints it, plus ` users:(…)` with `-p`, ` timer:(…)` with `-o`
-/// and, with `-i`, a second line (after `\n`) starting with a tab.
+/// and, with `-i`, a second line (after `\n`) starting with a tab. Fixed column widths and
+/// no trailing blanks (see the module docs); [`ss_table`] prints what `ss` prints.
 ///
 /// Linux: inet_stats_print(), tcp_timer_print() and tcp_show_info() in iproute2 misc/ss.c
 pub fn ss_line(e: &SocketEntry, opts: SsOptions) -> String {
@@ -319,22 +349,7 @@ pub fn ss_line(e: &SocketEntry, opts: SsOptions) -> String {
         e.recv_q,
         e.send_q
     );
-    if opts.processes
-        && let Some(process) = &e.process
-    {
-        line.push(' ');
-        line.push_str(&ss_users(process, e.fd));
-    }
-    if opts.timers
-        && let Some(t) = &e.timer
-    {
-        line.push_str(&format!(
-            " timer:({},{},{})",
-            t.kind.ss_name(),
-            format_ms_timer(t.expires_ms),
-            t.count
-        ));
-    }
+    line.push_str(&ss_users_timer(e, opts));
     let mut line = line.trim_end().to_string();
     if opts.info
         && let Some(info) = &e.info
@@ -343,6 +358,249 @@ pub fn ss_line(e: &SocketEntry, opts: SsOptions) -> String {
         line.push_str(&ss_info(info, e.state, opts.timers));
     }
     line
+}
+
+/// ` users:((…))` with `-p` and ` timer:(…)` with `-o`, each with its leading blank.
+///
+/// Linux: proc_ctx_print() and tcp_timer_print() in iproute2 misc/ss.c
+fn ss_users_timer(e: &SocketEntry, opts: SsOptions) -> String {
+    let mut out = String::new();
+    if opts.processes
+        && let Some(process) = &e.process
+    {
+        out.push(' ');
+        out.push_str(&ss_users(process, e.fd));
+    }
+    if opts.timers
+        && let Some(t) = &e.timer
+    {
+        out.push_str(&format!(
+            " timer:({},{},{})",
+            t.kind.ss_name(),
+            format_ms_timer(t.expires_ms),
+            t.count
+        ));
+    }
+    out
+}
+
+/// Where `ss` writes, which decides how wide its columns get.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum SsScreen {
+    /// A pipe or a file: each column as wide as its widest cell, nothing more.
+    #[default]
+    Pipe,
+    /// A terminal this many columns wide: the spare width is spread over the columns, and a
+    /// row too wide for it is laid out over several screen lines (the text has no extra
+    /// newlines; the terminal wraps it). 0 means the width is unknown, as for a pipe.
+    Terminal(usize),
+}
+
+/// How a column's cells sit in its width.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Align {
+    Left,
+    Right,
+}
+
+/// `ss`'s columns for `-t` (the Netid column is off): alignment, header, and the delimiter
+/// printed before a cell that does not start the line. The last column (processes, with an
+/// empty header) stays empty for TCP: `users:` goes with the timer into "Process".
+///
+/// Linux: columns[] in iproute2 misc/ss.c
+const SS_COLUMNS: [(Align, &str, &str); 9] = [
+    (Align::Left, "State", " "),
+    (Align::Left, "Recv-Q", " "),
+    (Align::Left, "Send-Q", " "),
+    (Align::Right, "Local Address:", " "),
+    (Align::Left, "Port", ""),
+    (Align::Right, "Peer Address:", " "),
+    (Align::Left, "Port", ""),
+    (Align::Left, "Process", ""),
+    (Align::Left, "", ""),
+];
+
+/// The address cell of the table, delimiter included: `127.0.0.1:`, `[::1]:`, and `*:` for
+/// the IPv6 wildcard of a dual-stack socket.
+///
+/// Linux: inet_addr_print() in iproute2 misc/ss.c
+fn ss_table_addr(addr: IpAddr) -> String {
+    match addr {
+        IpAddr::V4(a) => format!("{a}:"),
+        IpAddr::V6(a) if a.is_unspecified() => "*:".to_string(),
+        IpAddr::V6(a) => format!("[{a}]:"),
+    }
+}
+
+/// One socket's cells, in [`SS_COLUMNS`] order.
+///
+/// Linux: inet_stats_print(), proc_ctx_print() and tcp_show_info() in iproute2 misc/ss.c
+fn ss_row(e: &SocketEntry, opts: SsOptions) -> [String; 9] {
+    let peer = peer_or_wildcard(e);
+    let port = |p: u16| {
+        if p == 0 {
+            "*".to_string()
+        } else {
+            p.to_string()
+        }
+    };
+    let mut ext = ss_users_timer(e, opts);
+    // ss starts the -i line for every socket, even one (a request or timewait sock) that has
+    // no tcp_info to put on it.
+    if opts.info {
+        ext.push_str("\n\t");
+        if let Some(info) = &e.info {
+            ext.push_str(&ss_info(info, e.state, opts.timers));
+        }
+    }
+    [
+        e.state.ss_name().to_string(),
+        format!("{:<6}", e.recv_q),
+        format!("{:<6}", e.send_q),
+        ss_table_addr(e.local.ip()),
+        port(e.local.port()),
+        ss_table_addr(peer.ip()),
+        port(peer.port()),
+        ext,
+        String::new(),
+    ]
+}
+
+/// Column widths from the measured cells: the widest cell plus the delimiter (except for the
+/// first column), capped at the screen width.
+///
+/// Linux: render_calc_width() in iproute2 misc/ss.c
+fn ss_widths(max_len: &[usize; 9], screen: SsScreen) -> [usize; 9] {
+    let screen_width = match screen {
+        SsScreen::Terminal(w) if w > 0 => Some(w),
+        _ => None,
+    };
+    let mut widths = [0; 9];
+    let mut first = true;
+    for (i, w) in widths.iter_mut().enumerate() {
+        let delim = SS_COLUMNS[i].2.len();
+        *w = if !first && max_len[i] != 0 {
+            max_len[i] + delim
+        } else {
+            max_len[i]
+        };
+        if let Some(sw) = screen_width {
+            *w = (*w).min(sw);
+        }
+        if *w != 0 {
+            first = false;
+        }
+    }
+    if let Some(sw) = screen_width {
+        fill_screen(&mut widths, sw);
+    }
+    widths
+}
+
+/// Breaks the columns into screen lines and spreads each line's spare width over its
+/// columns, the extra blank of an uneven split going to the rightmost ones.
+///
+/// Linux: the second pass of render_calc_width() in iproute2 misc/ss.c
+fn fill_screen(widths: &mut [usize; 9], screen: usize) {
+    let n = widths.len();
+    // `eol` is one past the last column of the previous screen line.
+    let (mut eol, mut len, mut linecols) = (0usize, 0usize, 0usize);
+    let mut c = 0usize;
+    while c < n {
+        if widths[c] == 0 {
+            c += 1;
+            continue;
+        }
+        linecols += 1;
+        len += widths[c];
+        let last = widths[c + 1..].iter().all(|&w| w == 0);
+        if !last && len < screen {
+            c += 1;
+            continue;
+        }
+        // The line ends after column `end`.
+        let mut end = c;
+        if len > screen && linecols > 1 {
+            // This column does not fit: it starts the next line.
+            len -= widths[c];
+            linecols -= 1;
+            end = c - 1;
+        }
+        if len < screen {
+            let pad = screen - len;
+            let (spacing, mut rem) = (pad / linecols, pad % linecols);
+            for w in widths[eol..=end].iter_mut().rev() {
+                if *w == 0 {
+                    continue;
+                }
+                *w += spacing;
+                if rem > 0 {
+                    *w += 1;
+                    rem -= 1;
+                }
+            }
+        }
+        eol = end + 1;
+        len = 0;
+        linecols = 0;
+        c = end + 1;
+    }
+}
+
+/// The whole table as `ss -tan` prints it into a pipe, header first, one `\n` after each
+/// line: `opts` adds `-p`, `-o` and `-i` (so `ss -tanoi` is `timers` and `info`).
+/// IPv4 sockets come before IPv6 ones; see the module docs for the layout and what is
+/// approximated.
+///
+/// Linux: main(), print_header(), render() and tcp_show_sock() in iproute2 misc/ss.c
+pub fn ss_table(entries: &[SocketEntry], opts: SsOptions) -> String {
+    ss_table_on(entries, opts, SsScreen::Pipe)
+}
+
+/// [`ss_table`] for a given screen: on a terminal `ss` widens the columns to fill it.
+///
+/// Linux: render() and render_calc_width() in iproute2 misc/ss.c
+pub fn ss_table_on(entries: &[SocketEntry], opts: SsOptions, screen: SsScreen) -> String {
+    let mut rows: Vec<[String; 9]> = Vec::with_capacity(entries.len() + 1);
+    rows.push(SS_COLUMNS.map(|(_, header, _)| header.to_string()));
+    rows.extend(by_family(entries).map(|e| ss_row(e, opts)));
+    let mut max_len = [0usize; 9];
+    for row in &rows {
+        for (m, cell) in max_len.iter_mut().zip(row) {
+            *m = (*m).max(cell.len());
+        }
+    }
+    let widths = ss_widths(&max_len, screen);
+    let mut out = String::new();
+    for row in &rows {
+        for (i, cell) in row.iter().enumerate() {
+            let (align, _, delim) = SS_COLUMNS[i];
+            let mut printed = 0;
+            if i > 0 {
+                out.push_str(delim);
+                printed = delim.len();
+            }
+            let width = widths[i];
+            if width != 0 && align == Align::Right {
+                let pad = width.saturating_sub(cell.len() + printed);
+                out.extend(std::iter::repeat_n(' ', pad));
+                printed += pad;
+            }
+            out.push_str(cell);
+            printed += cell.len();
+            if width != 0 && align == Align::Left {
+                out.extend(std::iter::repeat_n(' ', width.saturating_sub(printed)));
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// IPv4 sockets, then IPv6 ones, each in the given order: the tools read `tcp` before `tcp6`.
+fn by_family(entries: &[SocketEntry]) -> impl Iterator<Item = &SocketEntry> {
+    let v4 = entries.iter().filter(|e| e.local.is_ipv4());
+    v4.chain(entries.iter().filter(|e| e.local.is_ipv6()))
 }
 
 /// The `tcp_info` items, each with its leading blank, in `ss`'s order. The option flags
@@ -406,8 +664,8 @@ fn ss_info(i: &InfoView, state: TcpState, show_options: bool) -> String {
     item(i.data_segs_in != 0, &|| {
         format!("data_segs_in:{}", i.data_segs_in)
     });
-    // send = cwnd * mss * 8 / srtt, computed from tcpi_rtt in microseconds.
-    let rtt_us = i.rtt_ms * 1000.0;
+    // send = cwnd * mss * 8 / srtt, computed from tcpi_rtt in whole microseconds.
+    let rtt_us = (i.rtt_ms * 1000.0).round();
     item(rtt_us > 0.0 && i.mss != 0 && i.cwnd != 0, &|| {
         let bps = f64::from(i.cwnd) * f64::from(i.mss) * 8_000_000.0 / rtt_us;
         format!("send {}bps", sprint_bw(bps))
@@ -429,6 +687,22 @@ fn ss_info(i: &InfoView, state: TcpState, show_options: bool) -> String {
     item(i.delivered != 0, &|| format!("delivered:{}", i.delivered));
     item(i.app_limited, &|| "app_limited".into());
     item(i.busy_ms != 0, &|| format!("busy:{}ms", i.busy_ms));
+    // ss divides microseconds; from milliseconds the tenth of a percent can differ.
+    let share = |limited: u64| 100.0 * limited as f64 / i.busy_ms as f64;
+    item(i.busy_ms != 0 && i.rwnd_limited_ms != 0, &|| {
+        format!(
+            "rwnd_limited:{}ms({:.1}%)",
+            i.rwnd_limited_ms,
+            share(i.rwnd_limited_ms)
+        )
+    });
+    item(i.busy_ms != 0 && i.sndbuf_limited_ms != 0, &|| {
+        format!(
+            "sndbuf_limited:{}ms({:.1}%)",
+            i.sndbuf_limited_ms,
+            share(i.sndbuf_limited_ms)
+        )
+    });
     item(i.unacked != 0, &|| format!("unacked:{}", i.unacked));
     item(i.retrans != (0, 0), &|| {
         format!("retrans:{}/{}", i.retrans.0, i.retrans.1)
@@ -465,10 +739,17 @@ fn ss_info(i: &InfoView, state: TcpState, show_options: bool) -> String {
     out
 }
 
-/// net-tools' `Proto Recv-Q Send-Q …` header for [`netstat_line`].
+/// net-tools' `Proto Recv-Q Send-Q …` header for [`netstat_line`], trailing blanks trimmed.
 ///
 /// Linux: the banner printed by main() and print_progname_banner() in net-tools netstat.c
 pub fn netstat_header(with_timer: bool, with_program: bool) -> String {
+    netstat_header_row(with_timer, with_program)
+        .trim_end()
+        .to_string()
+}
+
+/// The header exactly as net-tools prints it, padding included.
+fn netstat_header_row(with_timer: bool, with_program: bool) -> String {
     let mut out = String::from(
         "Proto Recv-Q Send-Q Local Address           Foreign Address         State      ",
     );
@@ -478,7 +759,7 @@ pub fn netstat_header(with_timer: bool, with_program: bool) -> String {
     if with_timer {
         out.push_str(" Timer");
     }
-    out.trim_end().to_string()
+    out
 }
 
 /// `addr:port` as netstat -n prints it, shortened to 22 characters unless `-W`.
@@ -522,10 +803,20 @@ fn netstat_timer(timer: Option<&TimerView>) -> String {
     )
 }
 
-/// One socket as `netstat -an` prints it, with `-p` and `-o` columns when asked.
+/// One socket as `netstat -an` prints it, with `-p` and `-o` columns when asked, trailing
+/// blanks trimmed.
 ///
 /// Linux: tcp_do_one() and finish_this_one() in net-tools netstat.c
 pub fn netstat_line(e: &SocketEntry, with_timer: bool, with_program: bool) -> String {
+    netstat_row(e, with_timer, with_program)
+        .trim_end()
+        .to_string()
+}
+
+/// A row exactly as net-tools prints it, padding included.
+///
+/// Linux: tcp_do_one() and finish_this_one() in net-tools netstat.c
+fn netstat_row(e: &SocketEntry, with_timer: bool, with_program: bool) -> String {
     let proto = if e.local.is_ipv6() { "tcp6" } else { "tcp" };
     let peer = peer_or_wildcard(e);
     let local = netstat_addr(e.local.ip(), e.local.port());
@@ -543,7 +834,23 @@ pub fn netstat_line(e: &SocketEntry, with_timer: bool, with_program: bool) -> St
         out.push(' ');
         out.push_str(&netstat_timer(e.timer.as_ref()));
     }
-    out.trim_end().to_string()
+    out
+}
+
+/// The whole of `netstat -tan` (`-tanp` with `with_program`, `-tano` with `with_timer`):
+/// the title, the header and one row per socket, IPv4 before IPv6, each line ending in `\n`
+/// and padded as net-tools pads it (`LISTEN     `, `11088/python3       `).
+///
+/// Linux: main(), prg_cache and tcp_do_one() in net-tools netstat.c
+pub fn netstat_table(entries: &[SocketEntry], with_timer: bool, with_program: bool) -> String {
+    let mut out = String::from("Active Internet connections (servers and established)\n");
+    out.push_str(&netstat_header_row(with_timer, with_program));
+    out.push('\n');
+    for e in by_family(entries) {
+        out.push_str(&netstat_row(e, with_timer, with_program));
+        out.push('\n');
+    }
+    out
 }
 
 /// Milliseconds as USER_HZ (100/s) clock ticks, rounded down as `jiffies_to_clock_t()` does.
@@ -718,7 +1025,8 @@ mod tests {
         assert_eq!(format_g(0.00001), "1e-05");
         assert_eq!(format_g(1_000_000.0), "1e+06");
         assert_eq!(format_g(123_456.0), "123456");
-        assert_eq!(sprint_bw(2_316_800_000.0), "2316.8M");
+        assert_eq!(sprint_bw(2_316_800_000.0), "2316800000");
+        assert_eq!(sprint_bw(77_037_647_058.8), "77037647059");
         assert_eq!(sprint_bw(880.0), "880");
     }
 
@@ -806,7 +1114,7 @@ mod tests {
             "ESTAB      0      1448          10.0.0.1:44410        10.0.0.2:1234  timer:(on,204ms,2)\n\
              \t ts sack cubic wscale:7,7 rto:204 rtt:0.05/0.025 ato:40 mss:1448 pmtu:1500 \
              rcvmss:536 advmss:1448 cwnd:10 bytes_sent:2896 bytes_acked:1449 segs_out:4 \
-             segs_in:2 data_segs_out:2 send 2316.8Mbps lastsnd:4 lastrcv:8 lastack:8 \
+             segs_in:2 data_segs_out:2 send 2316800000bps lastsnd:4 lastrcv:8 lastack:8 \
              unacked:1 retrans:1/2 rcv_space:14480 rcv_ssthresh:64088 minrtt:0.05 snd_wnd:65536"
         );
     }
