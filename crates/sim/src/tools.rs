@@ -8,7 +8,7 @@
 //! SS_CONN) and `netstat` shows every socket but listeners; `-l` shows listeners only.
 
 use tcplab_stack::TcpState;
-use tcplab_stack::ss::{SocketEntry, SsOptions, netstat_header, netstat_line, ss_header, ss_line};
+use tcplab_stack::ss::{SocketEntry, SsOptions, netstat_header, netstat_line};
 
 use crate::net::{Sim, SimError};
 use crate::timeline::EventKind;
@@ -138,15 +138,13 @@ pub fn ss_text(entries: &[SocketEntry], args: &[&str]) -> Result<String, ToolErr
         info: f.info,
         processes: f.processes,
     };
-    let mut out = ss_header();
-    out.push('\n');
-    for e in by_family(entries) {
-        if shown(&f, Tool::Ss, e) {
-            out.push_str(&ss_line(e, opts));
-            out.push('\n');
-        }
-    }
-    Ok(out)
+    // ss lays out the whole table: each column as wide as its widest cell.
+    let rows: Vec<SocketEntry> = by_family(entries)
+        .into_iter()
+        .filter(|e| shown(&f, Tool::Ss, e))
+        .cloned()
+        .collect();
+    Ok(tcplab_stack::ss::ss_table(&rows, opts))
 }
 
 /// `netstat ARGS` over a socket table.
