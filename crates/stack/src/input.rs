@@ -302,19 +302,8 @@ impl Sock {
             if !flags.contains(TcpFlags::SYN) {
                 return Verdict::keep();
             }
-            // A SYN-ACK: learn the peer's options.
-            self.learn_syn_options(ctx, seg);
-            self.irs = seg.seq;
-            self.rcv_nxt = seg.seq.wrapping_add(1);
-            self.rcv_wup = self.rcv_nxt;
-            self.copied_seq = self.rcv_nxt;
-            self.snd_wnd = u32::from(seg.window);
-            self.snd_wl1 = seg.seq;
-            self.max_window = self.max_window.max(self.snd_wnd);
-            if let Some((tsval, _)) = seg.timestamps().filter(|_| self.rx_opt.tstamp_ok) {
-                self.rx_opt.ts_recent = tsval;
-                self.rx_opt.ts_recent_stamp = ctx.now;
-            }
+            // A SYN-ACK.
+            self.learn_peer_syn(ctx, seg);
             // The SYN is acknowledged: RTT sample, queue cleaned (tcp_ack()).
             self.ack(ctx, seg, seg.timestamps().filter(|_| self.rx_opt.tstamp_ok));
             self.init_transfer(ctx);
@@ -341,24 +330,30 @@ impl Sock {
         }
         if flags.contains(TcpFlags::SYN) {
             // Simultaneous open (RFC 9293 §3.5, Linux: "crossed SYN").
-            self.learn_syn_options(ctx, seg);
-            self.irs = seg.seq;
-            self.rcv_nxt = seg.seq.wrapping_add(1);
-            self.rcv_wup = self.rcv_nxt;
-            self.copied_seq = self.rcv_nxt;
-            self.snd_wnd = u32::from(seg.window);
-            self.snd_wl1 = seg.seq;
-            self.max_window = self.max_window.max(self.snd_wnd);
-            if let Some((tsval, _)) = seg.timestamps().filter(|_| self.rx_opt.tstamp_ok) {
-                self.rx_opt.ts_recent = tsval;
-                self.rx_opt.ts_recent_stamp = ctx.now;
-            }
+            self.learn_peer_syn(ctx, seg);
             self.set_state(ctx, TcpState::SynRecv);
             // Linux: tcp_send_synack() retransmits the SYN skb as a SYN-ACK.
             self.retransmit_synack(ctx);
             return Verdict::keep();
         }
         Verdict::keep()
+    }
+
+    /// Takes the peer's SYN (or SYN-ACK): its options, its sequence space, its (unscaled)
+    /// window and timestamp.
+    fn learn_peer_syn(&mut self, ctx: &Ctx<'_>, seg: &TcpRepr<'_>) {
+        self.learn_syn_options(ctx, seg);
+        self.irs = seg.seq;
+        self.rcv_nxt = seg.seq.wrapping_add(1);
+        self.rcv_wup = self.rcv_nxt;
+        self.copied_seq = self.rcv_nxt;
+        self.snd_wnd = u32::from(seg.window);
+        self.snd_wl1 = seg.seq;
+        self.max_window = self.max_window.max(self.snd_wnd);
+        if let Some((tsval, _)) = seg.timestamps().filter(|_| self.rx_opt.tstamp_ok) {
+            self.rx_opt.ts_recent = tsval;
+            self.rx_opt.ts_recent_stamp = ctx.now;
+        }
     }
 
     /// Sends the queued SYN again as a SYN-ACK (simultaneous open), without counting it as a

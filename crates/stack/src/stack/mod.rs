@@ -52,6 +52,17 @@ impl Default for StackConfig {
     }
 }
 
+/// The environment of one step, from the stack's configuration and output queues.
+fn ctx_of<'a>(config: &'a StackConfig, out: &'a mut Output, now: Instant) -> Ctx<'a> {
+    Ctx {
+        now,
+        hz: config.hz,
+        wheel: config.timer_wheel,
+        sys: &config.sysctls,
+        out,
+    }
+}
+
 /// Why an incoming datagram was dropped (Linux: enum skb_drop_reason).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub enum DropReason {
@@ -293,16 +304,7 @@ impl Stack {
 
     fn ctx(&mut self, now: Instant) -> (Ctx<'_>, &mut Slab<Sock>) {
         self.out.refresh_orphan_cache(now);
-        (
-            Ctx {
-                now,
-                hz: self.config.hz,
-                wheel: self.config.timer_wheel,
-                sys: &self.config.sysctls,
-                out: &mut self.out,
-            },
-            &mut self.conns,
-        )
+        (ctx_of(&self.config, &mut self.out, now), &mut self.conns)
     }
 
     // ---- outputs ----------------------------------------------------------------------------
@@ -471,13 +473,7 @@ impl Stack {
                 };
                 let over = self.tws.len() as u32 >= self.config.sysctls.tcp_max_tw_buckets;
                 if !over {
-                    let ctx = Ctx {
-                        now,
-                        hz: self.config.hz,
-                        wheel: self.config.timer_wheel,
-                        sys: &self.config.sysctls,
-                        out: &mut self.out,
-                    };
+                    let ctx = ctx_of(&self.config, &mut self.out, now);
                     let expires = ctx.expires(timeout);
                     let deadline = ctx.fires(expires);
                     let tw = TwSock {
@@ -598,13 +594,7 @@ impl Stack {
             .filter(|n| *n != 0)
             .unwrap_or(self.config.sysctls.tcp_synack_retries);
         let max_retries = u32::from(synack_retries);
-        let mut ctx = Ctx {
-            now,
-            hz: self.config.hz,
-            wheel: self.config.timer_wheel,
-            sys: &self.config.sysctls,
-            out: &mut self.out,
-        };
+        let mut ctx = ctx_of(&self.config, &mut self.out, now);
         ctx.out.trace(crate::api::Trace::Timer {
             local: req.local,
             remote: req.remote,
@@ -688,13 +678,7 @@ impl Stack {
             }
             Some(ConnRef::Req(r)) => self.check_req(now, r, seg),
             Some(ConnRef::Tw(t)) => {
-                let mut ctx = Ctx {
-                    now,
-                    hz: self.config.hz,
-                    wheel: self.config.timer_wheel,
-                    sys: &self.config.sysctls,
-                    out: &mut self.out,
-                };
+                let mut ctx = ctx_of(&self.config, &mut self.out, now);
                 let Some(tw) = self.tws.get_mut(t) else {
                     return;
                 };
@@ -712,13 +696,7 @@ impl Stack {
                             self.listen_syn(now, l, local, remote, seg, Some(isn));
                         } else if let Some(tw) = self.tws.get(t) {
                             // Linux: with no listener TCP_TW_SYN falls through to TCP_TW_ACK.
-                            let mut ctx = Ctx {
-                                now,
-                                hz: self.config.hz,
-                                wheel: self.config.timer_wheel,
-                                sys: &self.config.sysctls,
-                                out: &mut self.out,
-                            };
+                            let mut ctx = ctx_of(&self.config, &mut self.out, now);
                             tw.send_ack(&mut ctx);
                         }
                     }
@@ -874,13 +852,7 @@ impl Stack {
             armed: None,
             last_oow_ack_time: None,
         };
-        let mut ctx = Ctx {
-            now,
-            hz: self.config.hz,
-            wheel: self.config.timer_wheel,
-            sys: &self.config.sysctls,
-            out: &mut self.out,
-        };
+        let mut ctx = ctx_of(&self.config, &mut self.out, now);
         req.send_synack(&mut ctx);
         let when = req.timeout(&ctx);
         let expires = ctx.expires(when);
@@ -911,13 +883,7 @@ impl Stack {
         };
         let f = seg.flags;
         let (local, remote) = (req.local, req.remote);
-        let mut ctx = Ctx {
-            now,
-            hz: self.config.hz,
-            wheel: self.config.timer_wheel,
-            sys: &self.config.sysctls,
-            out: &mut self.out,
-        };
+        let mut ctx = ctx_of(&self.config, &mut self.out, now);
         // A retransmitted SYN: answer with the SYN-ACK again, rate-limited.
         if seg.seq == req.irs && f.contains(TcpFlags::SYN) && !f.contains(TcpFlags::RST) {
             let mut last = req.last_oow_ack_time;
@@ -1080,14 +1046,7 @@ impl Stack {
             retrans: false,
         });
         sock.packets_out = 1;
-        let hz = self.config.hz;
-        let ctx = Ctx {
-            now,
-            hz,
-            wheel: self.config.timer_wheel,
-            sys: &self.config.sysctls,
-            out: &mut self.out,
-        };
+        let ctx = ctx_of(&self.config, &mut self.out, now);
         sock.sync_mss(&ctx);
         self.conns.insert(sock)
     }
