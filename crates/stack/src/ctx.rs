@@ -43,6 +43,8 @@ pub struct Output {
     pub orphan_cache: u32,
     /// The 100 ms period the cache was last refreshed in.
     pub orphan_cache_period: u64,
+    /// The per-destination metrics cache (tcp_metrics).
+    pub metrics: crate::metrics::MetricsCache,
     /// Whether to collect `trace`.
     pub tracing: bool,
     pub trace: VecDeque<crate::api::Trace>,

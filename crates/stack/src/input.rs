@@ -208,6 +208,7 @@ impl Sock {
                 return Verdict::with(self.enter_time_wait(ctx, TcpState::TimeWait));
             }
             TcpState::LastAck if self.fin_acked() => {
+                self.update_metrics(ctx);
                 return Verdict::with(self.done(ctx));
             }
             _ => {}
@@ -403,7 +404,11 @@ impl Sock {
 
     /// Linux: tcp_init_transfer() and tcp_init_metrics() after the handshake.
     pub fn init_transfer(&mut self, ctx: &mut Ctx<'_>) {
-        if !self.rtt.has_sample()
+        // Linux: tcp_init_metrics() — a larger cached RTT sets the RTO; without any sample
+        // the RTO falls back to 3 s.
+        if let Some(rto) = self.rto_from_metrics(ctx) {
+            self.icsk_rto = rto.min(self.rto_max(ctx));
+        } else if !self.rtt.has_sample()
             && let Some(rto) = self.rtt.set_fallback(ctx.hz)
         {
             self.icsk_rto = rto;
@@ -1151,6 +1156,7 @@ impl Sock {
 
     /// Linux: tcp_time_wait() — the full socket gives way to a time-wait record.
     pub fn enter_time_wait(&mut self, ctx: &mut Ctx<'_>, substate: TcpState) -> Disposition {
+        self.update_metrics(ctx);
         self.set_state(ctx, substate);
         let timeout = if substate == TcpState::TimeWait {
             u64::from(ctx.hz.0) * 60 // TCP_TIMEWAIT_LEN

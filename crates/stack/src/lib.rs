@@ -21,6 +21,7 @@ pub mod info;
 pub mod input;
 pub mod isn;
 pub mod listen;
+pub mod metrics;
 pub mod output;
 pub mod rtt;
 pub mod seq;

@@ -556,7 +556,6 @@ fn tcp_slow_start_after_idle_restarts_cwnd() {
 /// starts with RTO = crtt + max(2·crtt, rto_min) (tcp_init_metrics()): 300 ms cached gives
 /// 900 ms. With 1 nothing is kept and the RTO is the handshake's 204 ms.
 #[test]
-#[ignore = "not modelled yet: there is no per-destination metrics cache (tcp_metrics.c), so a later connection does not start from a cached RTT"]
 fn tcp_no_metrics_save_controls_the_cached_rtt() {
     for (no_save, rto) in [(0, 900_000), (1, 204_000)] {
         let mut h = harness(|s| {
