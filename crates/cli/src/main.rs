@@ -5,7 +5,8 @@
 //! - `tcplab sysctl`: Linux 6.18's TCP sysctl defaults, a sysctl.conf checker, and the host's
 //!   values that differ from the defaults;
 //! - `tcplab decode`: one IPv4/IPv6 datagram given in hex, printed as tcpdump and packetdrill
-//!   lines and field by field.
+//!   lines and field by field;
+//! - `tcplab run`: a scenario script run in virtual time, its timeline and its assertions.
 //!
 //! Exit status: 0 on success, 1 when the work failed (data not delivered intact, a bad file, a
 //! malformed datagram), 2 on a usage error (clap's own).
@@ -18,6 +19,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod decode;
 mod demo;
+mod run;
 mod sysctl;
 
 #[derive(Debug, Parser)]
@@ -45,6 +47,12 @@ enum Command {
     Sysctl(SysctlArgs),
     /// Decode one IPv4 or IPv6 datagram given in hex (spaces allowed).
     Decode(DecodeArgs),
+    /// Run a scenario script (see docs/scenarios.md) and check its assertions.
+    ///
+    /// Prints the timeline, one `FILE:LINE:COL: expected …, but …` line per failed
+    /// assertion and a summary. The exit status is 1 if an assertion failed and 2 if the
+    /// script has an error.
+    Run(RunArgs),
 }
 
 /// The tick rates a Linux kernel can be built with (CONFIG_HZ).
@@ -134,6 +142,28 @@ struct DecodeArgs {
     hex: Vec<String>,
 }
 
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// The scenario script.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// Print the timeline as JSON lines (failures and the summary then go to stderr).
+    #[arg(long)]
+    json: bool,
+    /// Write each host's packets to DIR/HOST.pcap.
+    #[arg(long, value_name = "DIR")]
+    pcap: Option<PathBuf>,
+    /// The random seed; overrides the script's `seed` line.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Run twice and check that both runs give the same trace.
+    #[arg(long)]
+    check_determinism: bool,
+    /// Print only the failed assertions and the summary.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
 /// Accepts a probability in `[0, 1]`.
 fn parse_probability(text: &str) -> Result<f64, String> {
     let p: f64 = text
@@ -162,6 +192,17 @@ fn main() -> ExitCode {
             sysctl::run(action, &mut out)
         }
         Command::Decode(args) => decode::run(&args.hex, &mut out),
+        Command::Run(args) => run::run(
+            &run::Options {
+                file: args.file,
+                json: args.json,
+                pcap: args.pcap,
+                seed: args.seed,
+                check_determinism: args.check_determinism,
+                quiet: args.quiet,
+            },
+            &mut out,
+        ),
     };
     let flushed = out.flush();
     match (result, flushed) {

@@ -18,6 +18,7 @@ pub mod firewall;
 pub mod link;
 pub mod net;
 pub mod rng;
+pub mod run;
 pub mod scenario;
 pub mod timeline;
 pub mod tools;
@@ -26,6 +27,7 @@ pub use apps::{ProcId, Process, Program, SockState, pattern_byte};
 pub use firewall::{Chain, Firewall, FirewallError, Verdict};
 pub use link::{LinkParams, LinkStats};
 pub use net::{Action, Direction, HostConfig, HostId, Sim, SimError};
+pub use run::{AssertionResult, RunError, RunOptions, RunReport, RunWarning, run_scenario};
 pub use timeline::{Dir, Event, EventKind, Timeline};
 pub use tools::{Tool, ToolError};
 
