@@ -13,21 +13,7 @@ const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples");
 /// Assertions that fail because the simulator differs from Linux, not because the example
 /// is wrong: (file, line, what differs). Each must still fail, so that a fix in the stack
 /// shows up here and the entry is removed.
-const KNOWN_SIMULATOR_GAPS: &[(&str, u32, &str)] = &[
-    (
-        "persist.tcplab",
-        16,
-        "the receiver answers the sender's spurious tail loss probe (a duplicate of data it \
-         already holds) with an immediate ACK at +8 ms; Linux sends the zero-window ACK by its \
-         40 ms delayed-ACK timer (+42 ms)",
-    ),
-    (
-        "persist.tcplab",
-        17,
-        "the zero-window probes start from that early ACK, so the first two come ~35 ms and \
-         ~65 ms early",
-    ),
-];
+const KNOWN_SIMULATOR_GAPS: &[(&str, u32, &str)] = &[];
 
 fn run(path: &Path) -> RunReport {
     let sc = parse_file(path).unwrap_or_else(|e| panic!("{e}"));

@@ -1011,12 +1011,12 @@ impl Sock {
             if dup >= data.len() {
                 if !(fin && seq.wrapping_add(data.len() as u32) == self.rcv_nxt) {
                     // A pure duplicate (Linux: tcp_data_queue() "retransmit" branch): report
-                    // it with a D-SACK (tcp_dsack_set()) and ACK now.
+                    // it with a D-SACK (tcp_dsack_set()) and enter quick-ACK mode, which
+                    // normally sends the ACK at once.
                     if !data.is_empty() && self.rx_opt.sack_ok && ctx.sys.tcp_dsack != 0 {
                         self.dsack = Some((seq, seq.wrapping_add(data.len() as u32)));
                     }
                     self.enter_quickack_mode(ctx, TCP_MAX_QUICKACKS);
-                    self.ack.pending |= ICSK_ACK_NOW;
                     self.schedule_ack();
                     return None;
                 }
@@ -1284,12 +1284,14 @@ impl Sock {
             return;
         }
         let thresh = ctx.sys.tcp_pingpong_thresh;
-        let quick = self.ack.quick > 0 && !self.in_pingpong(thresh);
+        // Evaluated in Linux's order: computing the window can end quick-ACK mode (a nearly
+        // full receive buffer sets icsk_ack.quick = 0 in __tcp_select_window()).
         let more_than_one_full = self.rcv_nxt.wrapping_sub(self.rcv_wup) > self.ack.rcv_mss
             && (self.rcv_nxt.wrapping_sub(self.copied_seq) < 1 || {
                 let w = self.compute_window();
                 w >= self.rcv_wnd
             });
+        let quick = self.ack.quick > 0 && !self.in_pingpong(thresh);
         if more_than_one_full || quick || self.ack.pending & ICSK_ACK_NOW != 0 {
             self.send_ack(ctx);
             return;
