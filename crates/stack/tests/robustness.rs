@@ -23,9 +23,8 @@
 //! - no RST answers a segment that carried RST.
 //!
 //! Fixtures run in three profiles (Linux's defaults; no timestamps, SACK or window scaling; the
-//! smallest MTU) over IPv4 and IPv6. The proptests use a fixed seed and shrink a failure to a
-//! short list of steps, printed with the datagrams fed; the hostile-peer tests run 20 seeds of
-//! 2,000 steps per state without shrinking; the regressions at the end replay what they found.
+//! smallest MTU) over IPv4 and IPv6. Proptests (fixed seed) shrink a failure to a short list of
+//! steps; the hostile-peer tests run 20 seeds of 2,000 steps per state; regressions replay bugs.
 
 use std::net::{IpAddr, SocketAddr};
 use std::panic::{AssertUnwindSafe, catch_unwind};
