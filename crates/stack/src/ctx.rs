@@ -55,11 +55,22 @@ impl Output {
     /// Serializes one segment with its IP header into the transmit queue. Returns false when
     /// the output filter refused it (Linux: tcp_transmit_skb() returning an error).
     pub fn emit(&mut self, src: SocketAddr, dst: SocketAddr, repr: &TcpRepr<'_>) -> bool {
+        self.emit_tos(src, dst, repr, 0)
+    }
+
+    /// [`Output::emit`] with the IP TOS / traffic-class byte (its low bits are the ECN field).
+    pub fn emit_tos(
+        &mut self,
+        src: SocketAddr,
+        dst: SocketAddr,
+        repr: &TcpRepr<'_>,
+        tos: u8,
+    ) -> bool {
         let ip = IpHeader {
             src: src.ip(),
             dst: dst.ip(),
             ttl: 64,
-            tos: 0,
+            tos,
             ident: self.ip_ident,
             dont_frag: true,
             flow_label: 0,

@@ -305,6 +305,11 @@ impl Sock {
             }
             // A SYN-ACK.
             self.learn_peer_syn(ctx, seg);
+            // Linux: tcp_ecn_rcv_synack() — ECN holds if we asked and the answer is ECE alone.
+            self.rx_opt.ecn_ok = ctx.sys.tcp_ecn == 1
+                && self.stats.total_retrans == 0
+                && flags.contains(TcpFlags::ECE)
+                && !flags.contains(TcpFlags::CWR);
             // The SYN is acknowledged: RTT sample, queue cleaned (tcp_ack()).
             self.ack(ctx, seg, seg.timestamps().filter(|_| self.rx_opt.tstamp_ok));
             self.init_transfer(ctx);

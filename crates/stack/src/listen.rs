@@ -89,7 +89,11 @@ impl ReqSock {
             dst_port: self.remote.port(),
             seq: self.iss,
             ack: self.irs.wrapping_add(1),
-            flags: TcpFlags::SYN | TcpFlags::ACK,
+            flags: if self.rx_opt.ecn_ok {
+                TcpFlags::SYN | TcpFlags::ACK | TcpFlags::ECE
+            } else {
+                TcpFlags::SYN | TcpFlags::ACK
+            },
             window: self.rcv_wnd.min(65535) as u16,
             checksum: 0,
             urgent: 0,

@@ -274,7 +274,14 @@ impl Sock {
             option_padding: Vec::new(),
             payload: &payload,
         };
-        let sent = ctx.out.emit(self.local, self.remote, &repr);
+        // RFC 3168 / Linux tcp_ecn_send(): new data of an ECN connection is ECT(0).
+        let new_data = len > 0 && !crate::seq::before(seq, self.snd_nxt);
+        let tos = if self.rx_opt.ecn_ok && new_data {
+            0x02
+        } else {
+            0
+        };
+        let sent = ctx.out.emit_tos(self.local, self.remote, &repr, tos);
         self.stats.segs_out += 1;
         if len > 0 {
             self.stats.data_segs_out += 1;

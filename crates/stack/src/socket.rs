@@ -115,6 +115,8 @@ pub struct RxOpt {
     pub ts_recent_stamp: Instant,
     /// Smallest of our MSS limit and the peer's MSS option.
     pub mss_clamp: u16,
+    /// RFC 3168 ECN was negotiated (Linux: TCP_ECN_OK).
+    pub ecn_ok: bool,
 }
 
 /// Delayed-ACK engine state (Linux: `icsk->icsk_ack`).

@@ -674,7 +674,6 @@ fn tcp_invalid_ratelimit_spaces_out_of_window_acks() {
 
 /// tcp_ecn=1 asks for ECN in the SYN (ECE|CWR); the default 2 only accepts it.
 #[test]
-#[ignore = "not modelled yet: ECN (RFC 3168) negotiation and marking are not implemented"]
 fn tcp_ecn_one_requests_ecn() {
     let mut h = harness(|s| s.tcp_ecn = 1);
     h.connect();

@@ -800,6 +800,8 @@ impl Stack {
         }
         let mut rx_opt = RxOpt {
             tstamp_ok: sys.tcp_timestamps != 0 && seg.timestamps().is_some(),
+            // Linux: tcp_ecn_create_request() — an ECN-setup SYN is accepted with tcp_ecn 1 or 2.
+            ecn_ok: sys.tcp_ecn != 0 && seg.flags.contains(TcpFlags::ECE | TcpFlags::CWR),
             sack_ok: sys.tcp_sack != 0 && seg.sack_permitted(),
             ..RxOpt::default()
         };

@@ -344,7 +344,13 @@ impl Stack {
         );
         // Linux: tcp_connect() — queue the SYN, arm the RTO, start retrans_stamp.
         let iss = sock.iss;
-        sock.transmit(&mut ctx, iss, TcpFlags::SYN, 0);
+        // Linux: tcp_ecn_send_syn() — tcp_ecn = 1 asks for ECN with ECE|CWR in the SYN.
+        let syn_flags = if ctx.sys.tcp_ecn == 1 {
+            TcpFlags::SYN | TcpFlags::ECE | TcpFlags::CWR
+        } else {
+            TcpFlags::SYN
+        };
+        sock.transmit(&mut ctx, iss, syn_flags, 0);
         sock.rtx.push_back(TxSeg {
             seq: iss,
             end_seq: iss.wrapping_add(1),
