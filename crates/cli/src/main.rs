@@ -6,7 +6,8 @@
 //!   values that differ from the defaults;
 //! - `tcplab decode`: one IPv4/IPv6 datagram given in hex, printed as tcpdump and packetdrill
 //!   lines and field by field;
-//! - `tcplab run`: a scenario script run in virtual time, its timeline and its assertions.
+//! - `tcplab run`: a scenario script run in virtual time, its timeline and its assertions;
+//! - `tcplab soak`: random networks, workloads and firewall flaps, one per seed, checked.
 //!
 //! Exit status: 0 on success, 1 when the work failed (data not delivered intact, a bad file, a
 //! malformed datagram), 2 on a usage error (clap's own).
@@ -20,6 +21,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 mod decode;
 mod demo;
 mod run;
+mod soak;
 mod sysctl;
 
 #[derive(Debug, Parser)]
@@ -53,6 +55,12 @@ enum Command {
     /// assertion and a summary. The exit status is 1 if an assertion failed and 2 if the
     /// script has an error.
     Run(RunArgs),
+    /// Run random networks, workloads and firewall flaps in virtual time, one per seed, and
+    /// check that every connection delivered its bytes or failed with the errno Linux gives.
+    ///
+    /// Prints each failed seed with the command that replays it, then `N passed, M failed`.
+    /// The exit status is 1 if a seed failed.
+    Soak(SoakArgs),
 }
 
 /// The tick rates a Linux kernel can be built with (CONFIG_HZ).
@@ -164,6 +172,19 @@ struct RunArgs {
     quiet: bool,
 }
 
+#[derive(Debug, Args)]
+struct SoakArgs {
+    /// How many seeds to run.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    seeds: u64,
+    /// The first seed.
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    from: u64,
+    /// Print every seed's network, workload and outcomes, and a failed seed's last events.
+    #[arg(long, short)]
+    verbose: bool,
+}
+
 /// Accepts a probability in `[0, 1]`.
 fn parse_probability(text: &str) -> Result<f64, String> {
     let p: f64 = text
@@ -200,6 +221,14 @@ fn main() -> ExitCode {
                 seed: args.seed,
                 check_determinism: args.check_determinism,
                 quiet: args.quiet,
+            },
+            &mut out,
+        ),
+        Command::Soak(args) => soak::run(
+            &soak::Options {
+                seeds: args.seeds,
+                from: args.from,
+                verbose: args.verbose,
             },
             &mut out,
         ),

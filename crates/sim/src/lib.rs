@@ -20,6 +20,7 @@ pub mod net;
 pub mod rng;
 pub mod run;
 pub mod scenario;
+pub mod soak;
 pub mod timeline;
 pub mod tools;
 

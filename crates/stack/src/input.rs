@@ -724,8 +724,16 @@ impl Sock {
             }
         }
 
+        // Linux: tcp_check_sack_reneging() — the ACK stops at data the peer had SACKed: it
+        // threw that data away. Let the RTO fire soon; it will resend everything.
+        let reneging = newly_acked > 0 && self.rtx.front().is_some_and(|s| s.sacked);
+        if reneging {
+            let half_srtt = ctx.hz.usecs_to_jiffies(u64::from(self.rtt.srtt_us >> 4));
+            let delay = half_srtt.max(ctx.hz.msecs_to_jiffies(10));
+            self.reset_xmit_timer(ctx, crate::socket::XmitTimer::Retrans, delay);
+        }
         // Linux: tcp_set_xmit_timer() — a loss probe if one applies, else the RTO.
-        if newly_acked > 0 && !reo_armed && !self.schedule_loss_probe(ctx, true) {
+        if newly_acked > 0 && !reneging && !reo_armed && !self.schedule_loss_probe(ctx, true) {
             self.rearm_rto(ctx);
         }
         if matches!(self.ca_state, CaState::Recovery | CaState::Loss) {
@@ -1044,7 +1052,11 @@ impl Sock {
                 self.schedule_ack();
                 return None;
             }
-            // Linux: tcp_try_rmem_schedule() — refuse only once the buffer is over its size.
+            // Linux: tcp_try_rmem_schedule() — over its size, the buffer first gives up the
+            // out-of-order queue (tcp_prune_ofo_queue()) to make room for in-order data.
+            if self.rmem_alloc > u64::from(self.rcvbuf_cap) && !data.is_empty() {
+                self.prune_ofo_queue();
+            }
             if self.rmem_alloc > u64::from(self.rcvbuf_cap) && !data.is_empty() {
                 // Linux: tcp_try_rmem_schedule() failed — drop, quick-ACK.
                 ctx.out.drop(DropReason::Other);
@@ -1129,6 +1141,19 @@ impl Sock {
         self.ack.pending |= ICSK_ACK_NOW;
         self.schedule_ack();
         None
+    }
+
+    /// Linux: tcp_prune_ofo_queue() — drop the out-of-order queue (Linux drops from its end
+    /// until the buffer fits; tcplab drops it whole) and forget the SACK blocks it reported.
+    /// The sender finds the SACKed data missing (reneging) and sends it again.
+    fn prune_ofo_queue(&mut self) {
+        if self.ofo.is_empty() {
+            return;
+        }
+        self.ofo.clear();
+        self.rmem_alloc = self.rmem_alloc.saturating_sub(self.ofo_truesize);
+        self.ofo_truesize = 0;
+        self.ofo_fin_seq = None;
     }
 
     /// Linux: tcp_fin().

@@ -209,7 +209,15 @@ impl Sock {
 
     /// Linux: tcp_enter_loss().
     pub fn enter_loss(&mut self, ctx: &mut Ctx<'_>) {
-        // tcp_timeout_mark_lost(): everything not SACKed is lost, and no retransmission counts.
+        // tcp_timeout_mark_lost(): everything not SACKed is lost, and no retransmission counts;
+        // if the head is SACKed the receiver reneged, and the SACK marks are forgotten too.
+        let reneged = self.rtx.front().is_some_and(|s| s.sacked);
+        if reneged {
+            for seg in self.rtx.iter_mut() {
+                seg.sacked = false;
+            }
+            self.sacked_out = 0;
+        }
         for seg in self.rtx.iter_mut() {
             seg.retrans = false;
             if !seg.sacked {
