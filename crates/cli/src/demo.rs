@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use tcplab_stack::ss::{SocketEntry, SsOptions, ss_header, ss_line};
+use tcplab_stack::ss::{SocketEntry, SsOptions, ss_table};
 use tcplab_stack::{Errno, Event, Fd, Hz, Instant, StackConfig, Sysctls, TcpState};
 use tcplab_testkit::{Direction, Pair, Pattern, Side};
 use tcplab_wire::print::{Isns, tcpdump_datagram, tcpdump_line_relative};
@@ -567,9 +567,10 @@ fn print_tables(pair: &Pair, out: &mut impl Write) -> io::Result<()> {
     };
     for side in [Side::A, Side::B] {
         writeln!(out, "{} {}  $ ss -tano", stamp(now), host(side))?;
-        writeln!(out, "{:>10}   {}", "", ss_header())?;
-        for entry in pair.stack(side).sockets(now) {
-            writeln!(out, "{:>10}   {}", "", ss_line(&entry, opts))?;
+        // The table as ss lays it out, each column as wide as its widest cell.
+        let table = ss_table(&pair.stack(side).sockets(now), opts);
+        for line in table.lines() {
+            writeln!(out, "{:>10}   {}", "", line)?;
         }
     }
     Ok(())
