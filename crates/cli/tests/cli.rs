@@ -152,7 +152,7 @@ fn demo_prints_ss_snapshots_ipv6_and_sysctls() {
         "{out}"
     );
     assert!(out.contains(" 30.000000 client  $ ss -tano"), "{out}");
-    assert!(out.contains("TIME-WAIT  0      0"), "{out}");
+    assert!(out.contains("TIME-WAIT 0      0"), "{out}");
     assert!(out.contains("timer:(timewait,30sec,0)"), "{out}");
 }
 
