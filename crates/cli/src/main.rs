@@ -7,7 +7,9 @@
 //! - `tcplab decode`: one IPv4/IPv6 datagram given in hex, printed as tcpdump and packetdrill
 //!   lines and field by field;
 //! - `tcplab run`: a scenario script run in virtual time, its timeline and its assertions;
-//! - `tcplab soak`: random networks, workloads and firewall flaps, one per seed, checked.
+//! - `tcplab soak`: random networks, workloads and firewall flaps, one per seed, checked;
+//! - `tcplab drill`: packetdrill scripts against the stack in virtual time;
+//! - `tcplab up`: a tcplab host on a TUN device in real time, for the kernel's own tools.
 //!
 //! Exit status: 0 on success, 1 when the work failed (data not delivered intact, a bad file, a
 //! malformed datagram), 2 on a usage error (clap's own).
@@ -20,9 +22,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod decode;
 mod demo;
+mod drill;
 mod run;
 mod soak;
 mod sysctl;
+mod up;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -61,6 +65,28 @@ enum Command {
     /// Prints each failed seed with the command that replays it, then `N passed, M failed`.
     /// The exit status is 1 if a seed failed.
     Soak(SoakArgs),
+    /// Run packetdrill scripts against the stack in virtual time.
+    ///
+    /// PATH is a .pkt file or a folder (searched for .pkt files). Each script runs as IPv4
+    /// and as IPv6 unless --v4 or --v6 is given. Prints one PASS / FAIL / SKIP line per
+    /// script, a diff under each failure (the script line, the expected and the actual packet
+    /// with their times), and `N passed, M failed, K skipped`. The exit status is 1 if a
+    /// script failed.
+    Drill(DrillArgs),
+    /// Run a tcplab host on a TUN device in real time, reachable by the kernel's tools.
+    ///
+    /// Creates the device (in --netns if given), gives the kernel's side of it an address in
+    /// tcplab's prefix and serves --listen / --connect applications until they are done or
+    /// ctrl-c. Prints one line per connection event (accepted, connected, end of stream,
+    /// errors, and at close the bytes and SHA-256 of each direction), `ss -tanoi` on SIGUSR1
+    /// or every --ss-every seconds, and an exit line with the device's counters. The first
+    /// ctrl-c closes every socket as a process exit does and waits for the orphans (TIME-WAIT
+    /// records are dropped at exit); a second one quits at once. Needs root (CAP_NET_ADMIN)
+    /// and /dev/net/tun. See docs/tun.md.
+    ///
+    /// Exit status: 0 when done, 1 when setup or the --connect connection failed, 2 on a
+    /// usage error, 130 after a second ctrl-c.
+    Up(UpArgs),
 }
 
 /// The tick rates a Linux kernel can be built with (CONFIG_HZ).
@@ -185,6 +211,106 @@ struct SoakArgs {
     verbose: bool,
 }
 
+#[derive(Debug, Args)]
+struct DrillArgs {
+    /// Scripts, or folders to search for `.pkt` scripts.
+    #[arg(value_name = "PATH", required = true, num_args = 1..)]
+    paths: Vec<PathBuf>,
+    /// Run only as IPv4 (192.168.0.1 talking to 192.0.2.1).
+    #[arg(long, conflicts_with = "v6")]
+    v4: bool,
+    /// Run only as IPv6 (fd3d:a0b:17d6::1 talking to fd3d:fa7b:d17d::1).
+    #[arg(long)]
+    v6: bool,
+    /// Print every run's transcript: the packets in and out and the calls, with their times.
+    #[arg(long, short)]
+    verbose: bool,
+    /// The stack's kernel tick rate, which rounds every TCP timer.
+    #[arg(long, value_enum, default_value = "250")]
+    hz: HzArg,
+    /// Timing tolerance for scripts that do not set their own `--tolerance_usecs`, in
+    /// microseconds (packetdrill's default; gVisor runs its scripts with 100000).
+    #[arg(long, value_name = "USECS", default_value_t = 4000)]
+    tolerance_usecs: u64,
+    /// Set a sysctl before each script starts, as on the host packetdrill runs on, e.g.
+    /// net.ipv4.tcp_rmem="4096 87380 4194304" (the net.ipv4. prefix may be left out).
+    /// Repeatable.
+    #[arg(long = "sysctl", value_name = "NAME=VALUE", value_parser = demo::parse_sysctl)]
+    sysctls: Vec<(String, String)>,
+}
+
+#[derive(Debug, Args)]
+struct UpArgs {
+    /// The TUN device's name.
+    #[arg(long, value_name = "NAME", default_value = "tcplab0")]
+    dev: String,
+    /// tcplab's own address and the link's prefix, e.g. 10.7.0.2/24 or fd00:7::2/64. The
+    /// kernel routes the prefix through the device.
+    #[arg(long, value_name = "ADDR/PREFIX", value_parser = up::parse_cidr)]
+    addr: (std::net::IpAddr, u8),
+    /// The kernel's address on the device, in the same prefix. Default: the first host
+    /// address of the prefix that is not tcplab's (10.7.0.1 for 10.7.0.2/24, 10.7.0.2 for
+    /// 10.7.0.1/24; the other address of a /31).
+    #[arg(long, value_name = "ADDR")]
+    peer_addr: Option<std::net::IpAddr>,
+    /// The device's MTU; the stack's MSS follows from it.
+    #[arg(long, value_name = "BYTES", default_value_t = 1500,
+          value_parser = clap::value_parser!(u16).range(576..))]
+    mtu: u16,
+    /// Create the device inside this network namespace (one made by `ip netns add NAME`).
+    #[arg(long, value_name = "NAME")]
+    netns: Option<String>,
+    /// Set a sysctl, e.g. net.ipv4.tcp_sack=0 (the net.ipv4. prefix may be left out).
+    /// Repeatable; applied after --sysctl-file.
+    #[arg(long = "sysctl", value_name = "NAME=VALUE", value_parser = demo::parse_sysctl)]
+    sysctls: Vec<(String, String)>,
+    /// Read sysctls from a file in sysctl.conf syntax (`net.ipv4.tcp_fin_timeout = 30`).
+    #[arg(long, value_name = "FILE")]
+    sysctl_file: Option<PathBuf>,
+    /// The stack's kernel tick rate, which rounds every TCP timer.
+    #[arg(long, value_enum, default_value = "250")]
+    hz: HzArg,
+    /// Seed of the ISNs, timestamp offsets and ephemeral ports (default: a fresh one).
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Listen on this port and serve every connection with --echo, --discard (the
+    /// default) or --http.
+    #[arg(long, value_name = "PORT")]
+    listen: Option<u16>,
+    /// Send back every byte received; close after the peer's end of stream.
+    #[arg(long, requires = "listen", conflicts_with_all = ["discard", "http"])]
+    echo: bool,
+    /// Read and drop every byte; close after the peer's end of stream.
+    #[arg(long, requires = "listen", conflicts_with = "http")]
+    discard: bool,
+    /// Answer each request with `HTTP/1.1 200 OK` and --http-size bytes of the pattern
+    /// (32-byte lines `<offset in hex> tcplab-pattern`), then close.
+    #[arg(long, requires = "listen")]
+    http: bool,
+    /// The --http body's length.
+    #[arg(long, value_name = "N", default_value_t = 1024, requires = "http")]
+    http_size: u64,
+    /// Connect to ADDR:PORT, send stdin (or --send-bytes), shut down the sending side at
+    /// its end (as `nc -N`), read to end of stream, close.
+    #[arg(long, value_name = "ADDR:PORT")]
+    connect: Option<std::net::SocketAddr>,
+    /// Send N bytes of the pattern instead of stdin.
+    #[arg(long, value_name = "N", requires = "connect")]
+    send_bytes: Option<u64>,
+    /// Write what the --connect connection receives to FILE.
+    #[arg(long, value_name = "FILE", requires = "connect")]
+    output: Option<PathBuf>,
+    /// Print `ss -tanoi` of the stack's sockets every SECS seconds (SIGUSR1 prints it too).
+    #[arg(long, value_name = "SECS", value_parser = up::parse_secs)]
+    ss_every: Option<std::time::Duration>,
+    /// Write every datagram through the device, both ways, to FILE (pcap, raw IP).
+    #[arg(long, value_name = "FILE")]
+    pcap: Option<PathBuf>,
+    /// Print every datagram (tcpdump's line) and every state change and timer of the stack.
+    #[arg(long, short)]
+    verbose: bool,
+}
+
 /// Accepts a probability in `[0, 1]`.
 fn parse_probability(text: &str) -> Result<f64, String> {
     let p: f64 = text
@@ -224,6 +350,22 @@ fn main() -> ExitCode {
             },
             &mut out,
         ),
+        Command::Drill(args) => drill::run_cli(
+            &drill::Options {
+                paths: args.paths,
+                families: match (args.v4, args.v6) {
+                    (true, _) => vec![tcplab_drill::run::Family::V4],
+                    (_, true) => vec![tcplab_drill::run::Family::V6],
+                    _ => vec![tcplab_drill::run::Family::V4, tcplab_drill::run::Family::V6],
+                },
+                verbose: args.verbose,
+                hz: args.hz.hz(),
+                tolerance_usecs: args.tolerance_usecs,
+                sysctls: args.sysctls,
+            },
+            &mut out,
+        ),
+        Command::Up(args) => up::run(&up_options(args), &mut out),
         Command::Soak(args) => soak::run(
             &soak::Options {
                 seeds: args.seeds,
@@ -257,5 +399,35 @@ fn demo_options(args: DemoArgs) -> demo::Options {
         ss_at: args.ss_at,
         timeout: std::time::Duration::from_secs(args.timeout),
         pcap: args.pcap,
+    }
+}
+
+fn up_options(args: UpArgs) -> up::Options {
+    let mode = if args.echo {
+        up::Mode::Echo
+    } else if args.http {
+        up::Mode::Http {
+            size: args.http_size,
+        }
+    } else {
+        up::Mode::Discard
+    };
+    up::Options {
+        dev: args.dev,
+        addr: args.addr,
+        peer_addr: args.peer_addr,
+        mtu: args.mtu,
+        netns: args.netns,
+        sysctls: args.sysctls,
+        sysctl_file: args.sysctl_file,
+        hz: args.hz.hz(),
+        seed: args.seed,
+        listen: args.listen.map(|port| (port, mode)),
+        connect: args.connect,
+        send_bytes: args.send_bytes,
+        output: args.output,
+        ss_every: args.ss_every,
+        pcap: args.pcap,
+        verbose: args.verbose,
     }
 }

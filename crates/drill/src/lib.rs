@@ -29,6 +29,7 @@
 pub mod ast;
 mod lexer;
 mod parser;
+pub mod run;
 
 use std::fmt;
 

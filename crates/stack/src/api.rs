@@ -129,6 +129,9 @@ pub enum SockOpt {
     SynCnt(u32),
     QuickAck(u32),
     MaxSeg(u32),
+    /// TCP_DEFER_ACCEPT in seconds. Linux stores it as a count of SYN-ACK timeouts, so
+    /// getsockopt returns the seconds that count covers (5 reads back as 7, 3 as 3).
+    DeferAccept(i32),
     /// SO_ERROR: reading it clears the pending error.
     Error(i32),
 }
@@ -150,6 +153,7 @@ pub enum SockOptName {
     SynCnt,
     QuickAck,
     MaxSeg,
+    DeferAccept,
     Error,
 }
 

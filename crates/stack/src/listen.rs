@@ -1,7 +1,9 @@
 //! Listening sockets and request sockets (Linux: inet_connection_sock.c reqsk_* and
 //! tcp_minisocks.c tcp_check_req()): a SYN on a listener creates a small request record that
 //! answers with a SYN-ACK and retransmits it on its own timer; the handshake's final ACK turns
-//! it into a full socket in the accept queue.
+//! it into a full socket in the accept queue. With TCP_DEFER_ACCEPT the listener waits for
+//! data: a bare final ACK is dropped and the request lives on until data comes or the deferral
+//! runs out.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -10,6 +12,7 @@ use tcplab_wire::{TcpFlags, TcpOption, TcpRepr};
 
 use crate::api::{Fd, TcpState};
 use crate::ctx::{Ctx, Output};
+use crate::rtt::{TCP_RTO_MAX_MS, TCP_TIMEOUT_INIT_MS};
 use crate::socket::{RxOpt, SockOpts};
 use crate::time::{Instant, Jiffies};
 
@@ -30,6 +33,9 @@ pub struct Listener {
     /// SO_SNDBUF / SO_RCVBUF as stored (doubled), inherited by accepted connections.
     pub sndbuf: Option<u32>,
     pub rcvbuf: Option<u32>,
+    /// TCP_DEFER_ACCEPT as a count of SYN-ACK timeouts (Linux:
+    /// icsk_accept_queue.rskq_defer_accept); 0 is off.
+    pub rskq_defer_accept: u8,
 }
 
 impl Listener {
@@ -60,7 +66,8 @@ pub struct ReqSock {
     pub num_timeout: u32,
     /// SYN-ACK retransmissions so far (Linux: num_retrans).
     pub num_retrans: u32,
-    /// The final ACK came but the accept queue was full (Linux: inet_rsk(req)->acked).
+    /// The final ACK came but was dropped: the accept queue was full, or it was a bare ACK
+    /// deferred by TCP_DEFER_ACCEPT (Linux: inet_rsk(req)->acked).
     pub acked: bool,
     /// When the first SYN-ACK was sent (for the handshake RTT sample).
     pub synack_first: Instant,
@@ -115,6 +122,65 @@ impl ReqSock {
     pub fn state(&self) -> TcpState {
         TcpState::SynRecv
     }
+
+    /// Linux: syn_ack_recalc() in net/ipv4/inet_connection_sock.c — at a SYN-ACK timeout,
+    /// whether the request expires and whether the SYN-ACK is resent, as `(expire, resend)`.
+    ///
+    /// Linux: without defer_accept, `expire = num_timeout >= max_syn_ack_retries` and the
+    /// SYN-ACK is always resent. With it, `expire = num_timeout >= max_syn_ack_retries &&
+    /// (!acked || num_timeout >= rskq_defer_accept)` and `resend = !acked || num_timeout >=
+    /// rskq_defer_accept - 1`: "Do not resend while waiting for data after ACK, start to
+    /// resend on end of deferring period to give last chance for data or ACK to create
+    /// established socket." A deferred request thus outlives tcp_synack_retries when the
+    /// deferral is longer.
+    pub fn syn_ack_recalc(&self, max_syn_ack_retries: u32, rskq_defer_accept: u8) -> (bool, bool) {
+        let defer = u32::from(rskq_defer_accept);
+        if defer == 0 {
+            return (self.num_timeout >= max_syn_ack_retries, true);
+        }
+        let expire =
+            self.num_timeout >= max_syn_ack_retries && (!self.acked || self.num_timeout >= defer);
+        let resend = !self.acked || self.num_timeout >= defer - 1;
+        (expire, resend)
+    }
+}
+
+/// Linux: TCP_TIMEOUT_INIT / HZ and TCP_RTO_MAX / HZ, the seconds TCP_DEFER_ACCEPT is
+/// converted with (the constants, not the `tcp_rto_max_ms` sysctl).
+const DEFER_TIMEOUT_INIT_SECS: i32 = (TCP_TIMEOUT_INIT_MS / 1000) as i32;
+const DEFER_RTO_MAX_SECS: i32 = (TCP_RTO_MAX_MS / 1000) as i32;
+
+/// Linux: secs_to_retrans() in net/ipv4/tcp.c — setsockopt(TCP_DEFER_ACCEPT)'s seconds as the
+/// number of SYN-ACK timeouts (1 s, doubling, capped at 120 s) whose sum first reaches them:
+/// 0 for `seconds <= 0`, at most 255. So 1 → 1, 3 → 2, 5 → 3, 7 → 3, 8 → 4.
+pub fn secs_to_retrans(seconds: i32) -> u8 {
+    let mut res: u8 = 0;
+    if seconds > 0 {
+        let mut timeout = DEFER_TIMEOUT_INIT_SECS;
+        let mut period = timeout;
+        res = 1;
+        while seconds > period && res < 255 {
+            res += 1;
+            timeout = (timeout << 1).min(DEFER_RTO_MAX_SECS);
+            period += timeout;
+        }
+    }
+    res
+}
+
+/// Linux: retrans_to_secs() in net/ipv4/tcp.c — what getsockopt(TCP_DEFER_ACCEPT) returns:
+/// the sum of the first `retrans` SYN-ACK timeouts in seconds (so 5 reads back as 7).
+pub fn retrans_to_secs(retrans: u8) -> i32 {
+    let mut period = 0;
+    if retrans > 0 {
+        let mut timeout = DEFER_TIMEOUT_INIT_SECS;
+        period = timeout;
+        for _ in 1..retrans {
+            timeout = (timeout << 1).min(DEFER_RTO_MAX_SECS);
+            period += timeout;
+        }
+    }
+    period
 }
 
 /// SYN and SYN-ACK options in Linux's layout (tcp_options_write()):
@@ -178,4 +244,24 @@ pub fn send_reset_for(out: &mut Output, local: SocketAddr, remote: SocketAddr, s
         payload: &[],
     };
     out.emit(local, remote, &repr);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The counts the doc comments name, and their round trip through getsockopt.
+    #[test]
+    fn defer_accept_seconds_and_timeouts() {
+        let counts: Vec<u8> = [-1, 0, 1, 2, 3, 4, 5, 7, 8, 127, 128, 247, 248]
+            .into_iter()
+            .map(secs_to_retrans)
+            .collect();
+        assert_eq!(counts, [0, 0, 1, 2, 2, 3, 3, 3, 4, 7, 8, 8, 9]);
+        assert_eq!(secs_to_retrans(i32::MAX), 255);
+        assert_eq!(retrans_to_secs(0), 0);
+        assert_eq!(retrans_to_secs(3), 7);
+        assert_eq!(retrans_to_secs(8), 127 + 120);
+        assert_eq!(retrans_to_secs(255), 127 + 120 * 248);
+    }
 }

@@ -421,12 +421,15 @@ impl Sock {
             if unsent == 0 && !fin_pending {
                 break;
             }
+            let mss = self.current_mss(ctx);
+            // Linux: tcp_cwnd_test() is not strict about the final FIN: a FIN segment of at
+            // most one MSS goes even when the congestion window is full.
+            let final_fin = fin_pending && unsent <= mss;
             let quota = self.cwnd_quota();
-            if quota == 0 && !probe {
+            if quota == 0 && !probe && !final_fin {
                 is_cwnd_limited = true;
                 break;
             }
-            let mss = self.current_mss(ctx);
             let len = unsent.min(mss);
             let wnd_end = self.snd_una.wrapping_add(self.snd_wnd);
             if after(start.wrapping_add(len), wnd_end) {

@@ -91,6 +91,8 @@ struct FreshSock {
     opts: SockOpts,
     sndbuf: Option<u32>,
     rcvbuf: Option<u32>,
+    /// TCP_DEFER_ACCEPT set before listen(), carried into the listener.
+    rskq_defer_accept: u8,
 }
 
 #[derive(Clone, Debug)]
@@ -587,13 +589,14 @@ impl Stack {
         req.timer = None;
         req.expires = None;
         let listener = req.listener;
-        let synack_retries = self
-            .listeners
-            .get(listener)
+        let lst = self.listeners.get(listener);
+        let synack_retries = lst
             .map(|l| l.opts.syncnt)
             .filter(|n| *n != 0)
             .unwrap_or(self.config.sysctls.tcp_synack_retries);
         let max_retries = u32::from(synack_retries);
+        let defer = lst.map_or(0, |l| l.rskq_defer_accept);
+        let (expire, resend) = req.syn_ack_recalc(max_retries, defer);
         let mut ctx = ctx_of(&self.config, &mut self.out, now);
         ctx.out.trace(crate::api::Trace::Timer {
             local: req.local,
@@ -601,7 +604,7 @@ impl Stack {
             timer: crate::api::TimerName::SynAck,
             count: req.num_timeout,
         });
-        if req.num_timeout >= max_retries {
+        if expire {
             // Expired: dropped silently, no RST.
             let key = (req.local, req.remote);
             ctx.out.trace(crate::api::Trace::State {
@@ -621,14 +624,18 @@ impl Stack {
             }
             return;
         }
-        req.send_synack(&mut ctx);
+        // Linux: a request deferred by TCP_DEFER_ACCEPT skips the resend but keeps its timer
+        // and backs off as if it had resent.
+        if resend {
+            req.send_synack(&mut ctx);
+            req.num_retrans += 1;
+        }
         if req.num_timeout == 0
             && let Some(l) = self.listeners.get_mut(listener)
         {
             l.young = l.young.saturating_sub(1);
         }
         req.num_timeout += 1;
-        req.num_retrans += 1;
         let when = req.timeout(&ctx);
         req.expires = Some(ctx.expires(when));
         req.timer = req.expires.map(|e| ctx.fires(e));
@@ -921,6 +928,13 @@ impl Stack {
             }
             return;
         }
+        // Linux: "In sequence, PAWS is OK": req->ts_recent = the segment's TSval when it does
+        // not start after rcv_nxt, which a later SYN-ACK echoes.
+        if let Some((tsval, _)) = seg.timestamps().filter(|_| req.rx_opt.tstamp_ok)
+            && !after(seg.seq, rcv_nxt)
+        {
+            req.rx_opt.ts_recent = tsval;
+        }
         if f.intersects(TcpFlags::RST | TcpFlags::SYN) {
             // RST or SYN in window: the embryo is dropped (SYN draws a reset).
             if f.contains(TcpFlags::SYN) {
@@ -933,6 +947,13 @@ impl Stack {
             return;
         }
         let l = req.listener;
+        // Linux: "While TCP_DEFER_ACCEPT is active, drop bare ACK": while num_timeout <
+        // rskq_defer_accept and end_seq == rcv_isn + 1, set acked and wait for data.
+        let defer = self.listeners.get(l).map_or(0, |lst| lst.rskq_defer_accept);
+        if req.num_timeout < u32::from(defer) && end_seq == rcv_nxt {
+            req.acked = true;
+            return;
+        }
         let full = self
             .listeners
             .get(l)

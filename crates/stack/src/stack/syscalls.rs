@@ -9,7 +9,7 @@ use super::{ConnRef, FdKind, FreshSock, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF, Stack}
 use crate::api::{Domain, Fd, Shutdown, SockOpt, SockOptName, TcpState};
 use crate::ctx::Ctx;
 use crate::errno::Errno;
-use crate::listen::Listener;
+use crate::listen::{Listener, retrans_to_secs, secs_to_retrans};
 use crate::output::select_initial_window;
 use crate::socket::{SockOpts, TxSeg, XmitTimer};
 use crate::time::Instant;
@@ -48,6 +48,7 @@ impl Stack {
                 opts: SockOpts::default(),
                 sndbuf: None,
                 rcvbuf: None,
+                rskq_defer_accept: 0,
             }),
         );
         Ok(fd)
@@ -203,6 +204,7 @@ impl Stack {
             opts: f.opts,
             sndbuf: f.sndbuf,
             rcvbuf: f.rcvbuf,
+            rskq_defer_accept: f.rskq_defer_accept,
         });
         self.listen_map
             .entry(local.port())
@@ -570,13 +572,21 @@ impl Stack {
         let rmem_max = self.config.sysctls.rmem_max;
         let wmem_max = self.config.sysctls.wmem_max;
         type Bufs<'a> = Option<(&'a mut Option<u32>, &'a mut Option<u32>)>;
-        let (opts, bufs): (&mut SockOpts, Bufs<'_>) = match self.fds.get_mut(&fd) {
+        let (opts, bufs, defer): (&mut SockOpts, Bufs<'_>, &mut u8) = match self.fds.get_mut(&fd) {
             None => return Err(Errno::EBADF),
-            Some(FdKind::Fresh(f)) => (&mut f.opts, Some((&mut f.sndbuf, &mut f.rcvbuf))),
+            Some(FdKind::Fresh(f)) => (
+                &mut f.opts,
+                Some((&mut f.sndbuf, &mut f.rcvbuf)),
+                &mut f.rskq_defer_accept,
+            ),
             Some(FdKind::Listener(l)) => {
                 let l = *l;
                 let lst = self.listeners.get_mut(l).ok_or(Errno::EBADF)?;
-                (&mut lst.opts, Some((&mut lst.sndbuf, &mut lst.rcvbuf)))
+                (
+                    &mut lst.opts,
+                    Some((&mut lst.sndbuf, &mut lst.rcvbuf)),
+                    &mut lst.rskq_defer_accept,
+                )
             }
             Some(FdKind::Conn(c)) => {
                 let c = *c;
@@ -588,6 +598,11 @@ impl Stack {
             }
         };
         apply_opt(opts, opt)?;
+        if let SockOpt::DeferAccept(secs) = opt {
+            // Linux: do_tcp_setsockopt() — rskq_defer_accept = secs_to_retrans(val,
+            // TCP_TIMEOUT_INIT / HZ, TCP_RTO_MAX / HZ), in any state.
+            *defer = secs_to_retrans(secs);
+        }
         if let Some((snd, rcv)) = bufs {
             match opt {
                 SockOpt::SndBuf(v) => *snd = Some((v.min(wmem_max) * 2).max(SOCK_MIN_SNDBUF)),
@@ -601,13 +616,14 @@ impl Stack {
     /// `getsockopt()`.
     pub fn getsockopt(&mut self, fd: Fd, name: SockOptName) -> Result<SockOpt, Errno> {
         let sys = &self.config.sysctls;
-        let (opts, sndbuf, rcvbuf, sock) = match self.fds.get(&fd) {
+        let (opts, sndbuf, rcvbuf, sock, defer) = match self.fds.get(&fd) {
             None => return Err(Errno::EBADF),
             Some(FdKind::Fresh(f)) => (
                 f.opts,
                 f.sndbuf.unwrap_or(sys.tcp_wmem[1]),
                 f.rcvbuf.unwrap_or(sys.tcp_rmem[1]),
                 None,
+                f.rskq_defer_accept,
             ),
             Some(FdKind::Listener(l)) => {
                 let lst = self.listeners.get(*l).ok_or(Errno::EBADF)?;
@@ -616,11 +632,16 @@ impl Stack {
                     lst.sndbuf.unwrap_or(sys.tcp_wmem[1]),
                     lst.rcvbuf.unwrap_or(sys.tcp_rmem[1]),
                     None,
+                    lst.rskq_defer_accept,
                 )
             }
             Some(FdKind::Conn(c)) => {
                 let s = self.conns.get(*c).ok_or(Errno::EBADF)?;
-                (s.opts, s.sndbuf_cap, s.rcvbuf_cap, Some(*c))
+                // An accepted child starts with an empty accept queue (Linux:
+                // inet_csk_clone_lock() clears icsk_accept_queue), hence 0. tcplab keeps no
+                // TCP_DEFER_ACCEPT on connected sockets, where Linux would return the value
+                // set on them (it has no effect there).
+                (s.opts, s.sndbuf_cap, s.rcvbuf_cap, Some(*c), 0)
             }
         };
         Ok(match name {
@@ -668,6 +689,8 @@ impl Stack {
                     }
                 }
             }),
+            // Linux: do_tcp_getsockopt() — retrans_to_secs(rskq_defer_accept, …).
+            SockOptName::DeferAccept => SockOpt::DeferAccept(retrans_to_secs(defer)),
             SockOptName::Error => {
                 let err = sock
                     .and_then(|c| self.conns.get_mut(c))
@@ -730,6 +753,8 @@ fn apply_opt(opts: &mut SockOpts, opt: SockOpt) -> Result<(), Errno> {
             }
             opts.user_mss = v as u16;
         }
+        // Kept beside the option block by listeners and fresh sockets (setsockopt()).
+        SockOpt::DeferAccept(_) => {}
         SockOpt::Error(_) => return Err(Errno::ENOPROTOOPT),
     }
     Ok(())
