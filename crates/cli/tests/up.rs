@@ -681,3 +681,95 @@ fn bad_input_is_a_message() {
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("at most 15 bytes"), "{err}");
 }
+
+/// The seed experiment on real hosts: a tcplab client and a kernel server whose iptables
+/// drops its own output. ctrl-c makes the client's socket an orphan in FIN_WAIT1 that
+/// retransmits its FIN (a tail loss probe, then RTOs doubling) until tcp_orphan_retries=3
+/// gives up. The FIN times must be the kernel's own, from the trace
+/// fin_wait1_orphan__orphan_retries_3 (client FIN at 0, 0.205, 0.413, 0.837, 1.669, 3.337 s,
+/// nothing after, no RST), each gap within the kernel's timer granularity: two 4 ms jiffies,
+/// the timer wheel's granularity for a timer that long (1 jiffy below 63 jiffies, 8 below
+/// 504), and 2 ms for scheduling.
+#[test]
+fn fin_wait1_orphan_retransmits_as_the_kernel_does() {
+    let Some(mut lab) = Lab::new("fin_wait1_orphan_retransmits_as_the_kernel_does") else {
+        return;
+    };
+    let mut server = lab.exec("nc");
+    server
+        .args(["-l", "9010"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null());
+    let server = lab.spawn(server);
+    lab.wait_listening(9010);
+    let pcap = lab.path("seed.pcap");
+    let (up, out) = lab.up_with_stdin(
+        &[
+            "--addr",
+            "10.7.0.2/24",
+            "--connect",
+            "10.7.0.1:9010",
+            "--sysctl",
+            "net.ipv4.tcp_orphan_retries=3",
+            "--pcap",
+            pcap.to_str().unwrap(),
+        ],
+        Stdio::piped(),
+    );
+    out.wait_for("fd 3: connected", "the connection");
+    let firewall = lab
+        .exec("iptables")
+        .args(["-A", "OUTPUT", "-d", "10.7.0.2", "-j", "DROP"])
+        .output()
+        .unwrap();
+    assert!(
+        firewall.status.success(),
+        "iptables: {}",
+        String::from_utf8_lossy(&firewall.stderr)
+    );
+    lab.signal(up, nix::sys::signal::Signal::SIGINT);
+    assert!(lab.wait(up, "tcplab up with its orphan").success());
+    drop(lab.children[server].stdin.take());
+    let lines = out.rest();
+    assert!(
+        lines.iter().any(|l| l.contains("FIN-WAIT-1")),
+        "the orphan was never reported in FIN-WAIT-1: {lines:#?}"
+    );
+
+    let mut fins = Vec::new();
+    let mut rsts = 0;
+    for p in tcplab_pcap::read_file(&pcap).unwrap() {
+        let (ip, payload) = tcplab_wire::IpRepr::parse(&p.datagram).unwrap();
+        // The kernel's own IPv6 chatter on the device (router solicitations) is not ours.
+        if ip.src().to_string() != "10.7.0.2" || ip.protocol() != tcplab_wire::IPPROTO_TCP {
+            continue;
+        }
+        let tcp = tcplab_wire::TcpRepr::parse(payload).unwrap();
+        if tcp.flags.contains(tcplab_wire::TcpFlags::RST) {
+            rsts += 1;
+        }
+        if tcp.flags.contains(tcplab_wire::TcpFlags::FIN) {
+            fins.push(p.time_ns);
+        }
+    }
+    let kernel_ms = [0.0, 205.0, 413.0, 837.0, 1669.0, 3337.0];
+    let ours: Vec<f64> = fins.iter().map(|t| (t - fins[0]) as f64 / 1e6).collect();
+    eprintln!("tcplab's FIN times (ms): {ours:?}; the kernel's: {kernel_ms:?}");
+    assert_eq!(rsts, 0, "tcplab sent an RST");
+    assert_eq!(
+        ours.len(),
+        kernel_ms.len(),
+        "tcplab sent {} FINs, the kernel 6",
+        ours.len()
+    );
+    for i in 1..ours.len() {
+        let (gap, want) = (ours[i] - ours[i - 1], kernel_ms[i] - kernel_ms[i - 1]);
+        let jiffies = want / 4.0;
+        let wheel = if jiffies < 63.0 { 1.0 } else { 8.0 };
+        let tolerance = (2.0 + wheel) * 4.0 + 2.0;
+        assert!(
+            (gap - want).abs() <= tolerance,
+            "FIN {i}: {gap:.1} ms after the one before, the kernel {want:.1} ms (tolerance {tolerance} ms)"
+        );
+    }
+}
