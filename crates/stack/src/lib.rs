@@ -5,6 +5,7 @@
 //! - inputs: [`Stack::handle_packet`] (one IP datagram), [`Stack::handle_timeout`];
 //! - application commands shaped like the socket syscalls, returning `Result<_, Errno>`:
 //!   `socket`, `bind`, `listen`, `accept`, `connect`, `send`, `recv`, `shutdown`, `close`,
+//!   `close_blocking` (a close() that waits for SO_LINGER),
 //!   `setsockopt`, `getsockopt`;
 //! - outputs, to drain after every input or command: [`Stack::poll_transmit`],
 //!   [`Stack::poll_timeout`], [`Stack::poll_event`].

@@ -656,6 +656,91 @@ impl Sock {
         !(self.packets_out > 0 && minshall)
     }
 
+    /// Linux: forced_push() in net/ipv4/tcp.c — more than half the largest window the peer
+    /// ever offered has been written since the last PSH.
+    pub fn forced_push(&self) -> bool {
+        after(
+            self.write_seq,
+            self.pushed_seq.wrapping_add(self.max_window >> 1),
+        )
+    }
+
+    /// Linux: tcp_mark_push() — PSH on the skb that ends at `write_seq` (the tail of the write
+    /// queue), and `pushed_seq = write_seq`.
+    fn mark_push(&mut self) {
+        let end = self.write_seq;
+        if self.push_marks.back() != Some(&end) {
+            self.push_marks.push_back(end);
+        }
+        self.pushed_seq = end;
+    }
+
+    /// The PSH bookkeeping of one tcp_sendmsg_locked() call that queues `len` more bytes (the
+    /// bytes themselves are already in `sndbuf`; this advances `write_seq`).
+    ///
+    /// Linux builds the write queue in skbs of `size_goal` bytes: a write first fills the
+    /// unsent tail skb, then adds new ones. For the wire, what matters is where the skbs that
+    /// carry PSH end:
+    /// - the first append to an existing tail skb clears its PSH
+    ///   (`if (!copied) TCP_SKB_CB(skb)->tcp_flags &= ~TCPHDR_PSH`);
+    /// - each skb that fills up while more data follows gets PSH when forced_push() holds
+    ///   (`tcp_mark_push()` before `__tcp_push_pending_frames()`);
+    /// - the skb that ends the write gets PSH (tcp_push() without MSG_MORE).
+    ///
+    /// Unsent data always starts a new skb at the send head, and every unsent skb but the
+    /// tail is full, so the skbs are the `size_goal` chunks from the first unsent byte.
+    pub fn queue_write(&mut self, len: u32, size_goal: u32) {
+        let goal = size_goal.max(1);
+        let unsent = self.unsent_bytes();
+        // Length of the unsent tail skb, if there is one.
+        let mut tail = match unsent {
+            0 => None,
+            u => Some(match u % goal {
+                0 => goal,
+                r => r,
+            }),
+        };
+        let mut left = len;
+        let mut copied = 0u32;
+        while left > 0 {
+            let (skb_len, room) = match tail {
+                Some(t) if t < goal => (t, goal - t),
+                _ => (0, goal),
+            };
+            if copied == 0 && skb_len > 0 && self.push_marks.back() == Some(&self.write_seq) {
+                self.push_marks.pop_back();
+            }
+            let copy = room.min(left);
+            self.write_seq = self.write_seq.wrapping_add(copy);
+            copied += copy;
+            left -= copy;
+            tail = Some(skb_len + copy);
+            if left == 0 {
+                break;
+            }
+            if self.forced_push() {
+                self.mark_push();
+            }
+        }
+        // Linux: tcp_push() at the end of the call marks the tail skb.
+        if copied > 0 {
+            self.mark_push();
+        }
+    }
+
+    /// Adds a PSH mark at `end` (Linux: PSH set on the skb ending there), keeping the marks
+    /// in sequence order.
+    pub fn insert_push_mark(&mut self, end: u32) {
+        let at = self
+            .push_marks
+            .iter()
+            .position(|&m| !crate::seq::before(m, end))
+            .unwrap_or(self.push_marks.len());
+        if self.push_marks.get(at) != Some(&end) {
+            self.push_marks.insert(at, end);
+        }
+    }
+
     /// Whether a write ended inside `(start, end]`; consumes the marks it finds.
     fn take_push_mark(&mut self, start: u32, end: u32) -> bool {
         let mut found = false;

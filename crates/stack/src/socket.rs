@@ -206,8 +206,11 @@ pub struct Sock {
     /// Bytes written and not yet acknowledged, from `sndbuf_seq`.
     pub sndbuf: VecDeque<u8>,
     pub sndbuf_cap: u32,
-    /// Ends of writes not yet sent: the segment that carries one gets PSH.
+    /// Ends of the queued skbs Linux marked with PSH (tcp_mark_push()) that are not sent
+    /// yet: the segment that carries one gets PSH. Kept in sequence order.
     pub push_marks: VecDeque<u32>,
+    /// Linux: pushed_seq — write_seq when an skb was last marked with PSH.
+    pub pushed_seq: u32,
     /// A FIN is queued after `write_seq` (shutdown or close was called).
     pub fin_queued: bool,
     pub rtx: VecDeque<TxSeg>,
@@ -312,6 +315,9 @@ pub struct Sock {
     pub listener: Option<usize>,
     /// Counted in the stack's orphan count since close().
     pub counted_orphan: bool,
+    /// close() is waiting in sk_stream_wait_close() (SO_LINGER {1, t>0}) until this time;
+    /// the socket keeps its descriptor (Linux orphans it only after the wait).
+    pub linger_until: Option<Instant>,
 }
 
 impl Sock {
@@ -332,9 +338,10 @@ impl Sock {
         win.max(0) as u32
     }
 
-    /// The socket has no application any more (Linux: SOCK_DEAD).
+    /// The socket has no application any more (Linux: SOCK_DEAD). A lingering close() has
+    /// given up the descriptor but not the socket: Linux orphans it after the wait.
     pub fn is_orphan(&self) -> bool {
-        self.fd.is_none() && self.listener.is_none()
+        self.fd.is_none() && self.listener.is_none() && self.linger_until.is_none()
     }
 
     /// Bytes queued but not yet sent.

@@ -430,6 +430,20 @@ impl Sock {
             let room = wnd_end.wrapping_sub(start);
             let len = self.unsent_bytes().min(room).min(mss);
             let fin = self.fin_queued && !self.fin_sent() && len == self.unsent_bytes();
+            // The send head skb (MSS chunks from the first unsent byte, the FIN on the last).
+            let head_len = self.unsent_bytes().min(mss);
+            let head_fin = self.fin_queued && head_len == self.unsent_bytes();
+            let head_end = start
+                .wrapping_add(head_len)
+                .wrapping_add(u32::from(head_fin));
+            if crate::seq::before(self.pushed_seq, head_end) {
+                self.pushed_seq = head_end;
+            }
+            if len < head_len {
+                // Linux: PSH is set on the skb before tcp_fragment(), which hands the flags to
+                // the second part too.
+                self.insert_push_mark(start.wrapping_add(head_len));
+            }
             let mut flags = TcpFlags::ACK | TcpFlags::PSH;
             if fin {
                 flags.insert(TcpFlags::FIN);

@@ -116,6 +116,18 @@ enum TimerRef {
     Conn(usize, u8),
     Req(usize),
     Tw(usize),
+    /// The end of a lingering close()'s wait (the sleeping process's timeout).
+    Linger(Fd),
+}
+
+/// A close() with SO_LINGER {1, t>0} (Linux: sk_stream_wait_close() in __tcp_close()). The
+/// descriptor number stays taken until the caller has seen the call return.
+#[derive(Clone, Copy, Debug)]
+enum Linger {
+    /// Sleeping until the connection leaves FIN_WAIT1/CLOSING/LAST_ACK or the timer runs out.
+    Waiting { conn: usize, timer: (Instant, u64) },
+    /// The call has returned 0; the next close_blocking() reports it.
+    Returned,
 }
 
 /// A vector of optional records with a free list (indexes stay stable).
@@ -190,6 +202,8 @@ pub struct Stack {
     next_port: u32,
     /// Ports in use by bound sockets (count of users).
     ports: BTreeMap<u16, u32>,
+    /// close() calls waiting for SO_LINGER, by the descriptor they close.
+    lingering: BTreeMap<Fd, Linger>,
 }
 
 impl Stack {
@@ -215,6 +229,7 @@ impl Stack {
             timer_seq: 0,
             next_port,
             ports: BTreeMap::new(),
+            lingering: BTreeMap::new(),
         }
     }
 
@@ -440,6 +455,11 @@ impl Stack {
                     self.finish(now, c, disp);
                 }
                 TimerRef::Req(rid) => self.req_timer(at, rid),
+                TimerRef::Linger(fd) => {
+                    if let Some(Linger::Waiting { conn, .. }) = self.lingering.get(&fd).copied() {
+                        self.linger_return(at, conn, Disposition::Keep);
+                    }
+                }
                 TimerRef::Tw(t) => {
                     if let Some(tw) = self.tws.remove(t) {
                         use crate::api::{TimerName, Trace};
@@ -466,6 +486,15 @@ impl Stack {
 
     /// Applies what a socket asked for after it ran.
     fn finish(&mut self, now: Instant, c: usize, disp: Disposition) {
+        // Linux: a close() sleeping in sk_stream_wait_close() wakes once the socket leaves
+        // FIN_WAIT1/CLOSING/LAST_ACK (or is gone) and runs the rest of __tcp_close().
+        if let Some(sock) = self.conns.get(c)
+            && sock.linger_until.is_some()
+            && (disp != Disposition::Keep || !syscalls::sk_stream_closing(sock.state))
+        {
+            self.linger_return(now, c, disp);
+            return;
+        }
         match disp {
             Disposition::Keep => self.sync_conn_timers(c),
             Disposition::Done => self.release_conn(c),
@@ -546,7 +575,7 @@ impl Stack {
         sock.clear_slots();
         let key = (sock.local, sock.remote);
         let port = sock.local.port();
-        let has_fd = sock.fd.is_some();
+        let has_fd = sock.fd.is_some() || sock.linger_until.is_some();
         let listener = sock.listener;
         if !tuple_taken && self.tuples.get(&key) == Some(&ConnRef::Conn(c)) {
             self.tuples.remove(&key);
@@ -1040,6 +1069,8 @@ impl Stack {
         sock.snd_una = req.iss;
         sock.snd_nxt = req.iss.wrapping_add(1);
         sock.write_seq = req.iss.wrapping_add(1);
+        // Linux: tcp_create_openreq_child() — write_seq = pushed_seq = snt_isn + 1.
+        sock.pushed_seq = sock.write_seq;
         sock.sndbuf_seq = sock.write_seq;
         sock.snd_sml = sock.write_seq;
         sock.irs = req.irs;
@@ -1108,6 +1139,7 @@ impl Stack {
             sndbuf: VecDeque::new(),
             sndbuf_cap: sndbuf.unwrap_or(sys.tcp_wmem[1]),
             push_marks: VecDeque::new(),
+            pushed_seq: 0,
             fin_queued: false,
             rtx: VecDeque::new(),
             snd_sml: 0,
@@ -1185,6 +1217,7 @@ impl Stack {
             connecting: false,
             listener: None,
             counted_orphan: false,
+            linger_until: None,
         }
     }
 }
@@ -1309,6 +1342,11 @@ impl Stack {
                     .is_some_and(|s| s.slots[*slot as usize] == Some(*at)),
                 TimerRef::Req(x) => self.reqs.get(*x).is_some_and(|s| s.timer == Some(*at)),
                 TimerRef::Tw(x) => self.tws.get(*x).is_some_and(|s| s.timer == *at),
+                TimerRef::Linger(fd) => matches!(
+                    self.lingering.get(fd),
+                    Some(Linger::Waiting { conn, timer }) if timer.0 == *at
+                        && self.conns.get(*conn).is_some_and(|s| s.linger_until == Some(*at))
+                ),
             };
             if !live {
                 return Err(format!("timer {r:?} at {at} belongs to nothing"));

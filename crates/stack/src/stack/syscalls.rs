@@ -5,7 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use tcplab_wire::TcpFlags;
 
-use super::{ConnRef, FdKind, FreshSock, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF, Stack};
+use super::{ConnRef, FdKind, FreshSock, Linger, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF, Stack};
 use crate::api::{Domain, Fd, Shutdown, SockOpt, SockOptName, TcpState};
 use crate::ctx::Ctx;
 use crate::errno::Errno;
@@ -23,13 +23,10 @@ const MAX_TCP_SYNCNT: u32 = 127;
 
 impl Stack {
     fn lowest_free_fd(&self) -> Fd {
+        // A lingering close() still holds its number until the caller sees it return.
         let mut n = 3;
-        for fd in self.fds.keys() {
-            if fd.0 == n {
-                n += 1;
-            } else if fd.0 > n {
-                break;
-            }
+        while self.fds.contains_key(&Fd(n)) || self.lingering.contains_key(&Fd(n)) {
+            n += 1;
         }
         Fd(n)
     }
@@ -310,6 +307,8 @@ impl Stack {
         sock.snd_una = sock.iss;
         sock.snd_nxt = sock.iss.wrapping_add(1);
         sock.write_seq = sock.snd_nxt;
+        // Linux: tcp_connect() — pushed_seq = write_seq once the SYN is queued.
+        sock.pushed_seq = sock.write_seq;
         sock.sndbuf_seq = sock.snd_nxt;
         sock.snd_sml = sock.snd_nxt;
         // Linux: tcp_connect_init().
@@ -439,9 +438,10 @@ impl Stack {
         // Linux: tcp_skb_entail() checks for slow start after idle on every new skb.
         sock.slow_start_after_idle_check(&ctx);
         sock.sndbuf.extend(&data[..n]);
-        sock.write_seq = sock.write_seq.wrapping_add(n as u32);
-        let ws = sock.write_seq;
-        sock.push_marks.push_back(ws);
+        // Linux: tcp_send_mss() — skbs are built in size_goal chunks; tcplab sends MSS-sized
+        // segments (no TSO/GSO), so the size goal is the current MSS.
+        let size_goal = sock.current_mss(&ctx);
+        sock.queue_write(n as u32, size_goal);
         sock.write_xmit(&mut ctx, false);
         self.sync_conn_timers(c);
         Ok(n)
@@ -504,7 +504,11 @@ impl Stack {
         Ok(())
     }
 
-    /// `close()`. The connection lives on as an orphan until its protocol ends.
+    /// `close()` that never waits: Linux's close with a zero timeout, which is what a process
+    /// gets with SO_LINGER off or {1, 0}, and with any SO_LINGER when it is exiting
+    /// (inet_release() passes no timeout under PF_EXITING). The connection lives on as an
+    /// orphan until its protocol ends. [`Stack::close_blocking`] is `close()` as a running
+    /// process makes it.
     pub fn close(&mut self, now: Instant, fd: Fd) -> Result<(), Errno> {
         let kind = self.fds.remove(&fd).ok_or(Errno::EBADF)?;
         match kind {
@@ -528,6 +532,101 @@ impl Stack {
                 Ok(())
             }
         }
+    }
+
+    /// `close()` as a running process makes it. With SO_LINGER {1, t>0} Linux's close()
+    /// sleeps (inet_release() passes `sk_lingertime` = t·HZ to tcp_close(), and
+    /// sk_stream_wait_close() waits) while the connection is in FIN_WAIT1, CLOSING or
+    /// LAST_ACK, for at most t seconds, and returns 0 either way; only then is the socket
+    /// orphaned and the rest of __tcp_close() run (FIN_WAIT2's linger2 timer, the orphan
+    /// check). O_NONBLOCK makes no difference: nothing on that path looks at it.
+    ///
+    /// Returns `Err(EAGAIN)` while the call is still sleeping: the FIN is out, the descriptor
+    /// is gone for every other call (EBADF) but its number stays taken; call again with the
+    /// same `fd` after later inputs (the end of the linger time is in
+    /// [`Stack::poll_timeout`]) until it returns `Ok(())`. Without a wait it is
+    /// [`Stack::close`].
+    pub fn close_blocking(&mut self, now: Instant, fd: Fd) -> Result<(), Errno> {
+        match self.lingering.get(&fd) {
+            Some(Linger::Returned) => {
+                self.lingering.remove(&fd);
+                return Ok(());
+            }
+            Some(Linger::Waiting { .. }) => return Err(Errno::EAGAIN),
+            None => {}
+        }
+        let c = match self.fds.get(&fd) {
+            Some(FdKind::Conn(c)) => *c,
+            _ => return self.close(now, fd),
+        };
+        let linger = self.conns.get(c).and_then(|s| s.opts.linger);
+        let Some(secs) = linger.filter(|&t| t > 0) else {
+            return self.close(now, fd);
+        };
+        self.fds.remove(&fd);
+        let (mut ctx, conns) = self.ctx(now);
+        let Some(sock) = conns.get_mut(c) else {
+            return Ok(());
+        };
+        sock.fd = None;
+        let disp = tcp_close_begin(sock, &mut ctx);
+        if disp != Disposition::Keep || !sk_stream_closing(sock.state) {
+            // sk_wait_event() finds the condition true at once: no sleep.
+            if sock.listener.is_none() {
+                sock.counted_orphan = true;
+                ctx.out.orphans += 1;
+            }
+            let disp = if disp == Disposition::Keep {
+                adjudge_to_death(sock, &mut ctx)
+            } else {
+                disp
+            };
+            self.finish(now, c, disp);
+            return Ok(());
+        }
+        // Linux: sock_setsockopt(SO_LINGER) stores l_linger * HZ; the sleep ends on a timer.
+        let expires = ctx.expires(u64::from(secs) * u64::from(ctx.hz.0));
+        let fires = ctx.fires(expires);
+        sock.linger_until = Some(fires);
+        self.timer_seq += 1;
+        let timer = (fires, self.timer_seq);
+        self.timers
+            .insert((fires, timer.1, super::TimerRef::Linger(fd)));
+        self.lingering
+            .insert(fd, Linger::Waiting { conn: c, timer });
+        self.sync_conn_timers(c);
+        Err(Errno::EAGAIN)
+    }
+
+    /// The lingering close() of connection `c` wakes up (Linux: sk_stream_wait_close()
+    /// returns): the socket is orphaned and __tcp_close() goes on at `adjudge_to_death`;
+    /// `disp` is what the socket's last step asked for.
+    pub(super) fn linger_return(&mut self, now: Instant, c: usize, disp: Disposition) {
+        let waiting = self.lingering.iter().find_map(|(fd, l)| match l {
+            Linger::Waiting { conn, timer } if *conn == c => Some((*fd, *timer)),
+            _ => None,
+        });
+        if let Some((fd, (at, seq))) = waiting {
+            self.timers.remove(&(at, seq, super::TimerRef::Linger(fd)));
+            self.lingering.insert(fd, Linger::Returned);
+        }
+        let (mut ctx, conns) = self.ctx(now);
+        let Some(sock) = conns.get_mut(c) else {
+            return;
+        };
+        sock.linger_until = None;
+        if sock.listener.is_none() {
+            sock.counted_orphan = true;
+            ctx.out.orphans += 1;
+        }
+        // Linux: `if (state != TCP_CLOSE && sk->sk_state == TCP_CLOSE) goto out;` — a socket
+        // that a softirq closed (or moved to TIME_WAIT) meanwhile just goes.
+        let disp = if disp == Disposition::Keep {
+            adjudge_to_death(sock, &mut ctx)
+        } else {
+            disp
+        };
+        self.finish(now, c, disp);
     }
 
     /// Linux: inet_csk_listen_stop() — children not yet accepted are reset, embryos dropped.
@@ -834,8 +933,26 @@ fn close_state_and_fin(sock: &mut crate::socket::Sock, ctx: &mut Ctx<'_>) -> Dis
     Disposition::Keep
 }
 
-/// Linux: __tcp_close().
+/// Linux: sk_stream_closing() in net/core/stream.c — the states a lingering close() waits in.
+pub(super) fn sk_stream_closing(state: TcpState) -> bool {
+    matches!(
+        state,
+        TcpState::FinWait1 | TcpState::Closing | TcpState::LastAck
+    )
+}
+
+/// Linux: __tcp_close() with a zero timeout (no SO_LINGER wait).
 fn tcp_close(sock: &mut crate::socket::Sock, ctx: &mut Ctx<'_>) -> Disposition {
+    let disp = tcp_close_begin(sock, ctx);
+    if disp != Disposition::Keep {
+        return disp;
+    }
+    adjudge_to_death(sock, ctx)
+}
+
+/// Linux: __tcp_close() up to sk_stream_wait_close(): unread data resets, SO_LINGER {1, 0}
+/// aborts, otherwise the FIN is queued.
+fn tcp_close_begin(sock: &mut crate::socket::Sock, ctx: &mut Ctx<'_>) -> Disposition {
     sock.rcv_shutdown = true;
     sock.snd_shutdown = true;
     if sock.state == TcpState::Close {
@@ -863,16 +980,13 @@ fn tcp_close(sock: &mut crate::socket::Sock, ctx: &mut Ctx<'_>) -> Disposition {
         }
         return sock.done(ctx);
     }
-    let disp = close_state_and_fin(sock, ctx);
-    if disp != Disposition::Keep {
-        return disp;
-    }
-    // Linux: tcp_check_oom() at the end of __tcp_close().
-    if sock.state != TcpState::Close && ctx.out.orphan_cache > ctx.sys.tcp_max_orphans {
-        sock.set_state(ctx, TcpState::Close);
-        sock.send_active_reset(ctx);
-        return sock.done(ctx);
-    }
+    close_state_and_fin(sock, ctx)
+}
+
+/// Linux: __tcp_close() from `adjudge_to_death` on, for a socket that is still there: an
+/// orphan in FIN_WAIT2 gets the linger2 timer (or goes to TIME_WAIT, or resets with
+/// linger2 < 0), then tcp_check_oom().
+fn adjudge_to_death(sock: &mut crate::socket::Sock, ctx: &mut Ctx<'_>) -> Disposition {
     if sock.state == TcpState::FinWait2 {
         if sock.opts.linger2 < 0 {
             sock.send_active_reset(ctx);
@@ -886,7 +1000,13 @@ fn tcp_close(sock: &mut crate::socket::Sock, ctx: &mut Ctx<'_>) -> Disposition {
             return sock.enter_time_wait(ctx, TcpState::FinWait2);
         }
     }
-    disp
+    // Linux: tcp_check_oom().
+    if sock.state != TcpState::Close && ctx.out.orphan_cache > ctx.sys.tcp_max_orphans {
+        sock.set_state(ctx, TcpState::Close);
+        sock.send_active_reset(ctx);
+        return sock.done(ctx);
+    }
+    Disposition::Keep
 }
 
 impl crate::socket::Sock {
