@@ -9,7 +9,8 @@
 //! - `tcplab run`: a scenario script run in virtual time, its timeline and its assertions;
 //! - `tcplab soak`: random networks, workloads and firewall flaps, one per seed, checked;
 //! - `tcplab drill`: packetdrill scripts against the stack in virtual time;
-//! - `tcplab up`: a tcplab host on a TUN device in real time, for the kernel's own tools.
+//! - `tcplab up`: a tcplab host on a TUN device in real time, for the kernel's own tools;
+//! - `tcplab diff`: a scenario in the simulator and on the kernel, side by side.
 //!
 //! Exit status: 0 on success, 1 when the work failed (data not delivered intact, a bad file, a
 //! malformed datagram), 2 on a usage error (clap's own).
@@ -22,6 +23,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod decode;
 mod demo;
+mod diff;
 mod drill;
 mod run;
 mod soak;
@@ -87,6 +89,44 @@ enum Command {
     /// Exit status: 0 when done, 1 when setup or the --connect connection failed, 2 on a
     /// usage error, 130 after a second ctrl-c.
     Up(UpArgs),
+    /// Run a scenario in the simulator and on the host's Linux, and compare the timelines.
+    ///
+    /// Every host runs on the kernel in its own network namespace (real time, root needed);
+    /// the simulator runs every host as tcplab. For each host the TCP segments it sent, its
+    /// socket states and its applications' errors are aligned and shown side by side, with
+    /// every difference beyond the kernel's timer granularity marked. The exit status is 0
+    /// when they agree, 1 when they differ, 2 when the scenario cannot run.
+    Diff(DiffArgs),
+}
+
+/// Where `tcplab run` runs a scenario.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Backend {
+    /// tcplab stacks in virtual time.
+    Sim,
+    /// The host's Linux, every host in its own network namespace, in real time (root).
+    Kernel,
+}
+
+#[derive(Debug, Args)]
+struct DiffArgs {
+    /// The scenario script.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// The simulator's random seed; overrides the script's `seed` line.
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// A fixed tolerance for the gaps between events, in milliseconds, instead of the
+    /// kernel's timer granularity.
+    #[arg(long, value_name = "MS")]
+    tolerance_ms: Option<f64>,
+    /// Run the kernel side to the script's `run` time instead of one second after the
+    /// simulator's last event.
+    #[arg(long)]
+    full: bool,
+    /// Show the rows that agree too.
+    #[arg(long, short)]
+    all: bool,
 }
 
 /// The tick rates a Linux kernel can be built with (CONFIG_HZ).
@@ -196,6 +236,10 @@ struct RunArgs {
     /// Print only the failed assertions and the summary.
     #[arg(long, short)]
     quiet: bool,
+    /// Where the hosts run: `sim` (tcplab in virtual time) or `kernel` (the host's Linux in
+    /// network namespaces, in real time; needs root).
+    #[arg(long, value_enum, default_value_t = Backend::Sim)]
+    backend: Backend,
 }
 
 #[derive(Debug, Args)]
@@ -347,9 +391,34 @@ fn main() -> ExitCode {
                 seed: args.seed,
                 check_determinism: args.check_determinism,
                 quiet: args.quiet,
+                kernel: args.backend == Backend::Kernel,
             },
             &mut out,
         ),
+        Command::Diff(args) => {
+            let tolerance = match args.tolerance_ms {
+                Some(ms) if ms.is_finite() && ms >= 0.0 => {
+                    Some(std::time::Duration::from_secs_f64(ms / 1e3))
+                }
+                Some(ms) => {
+                    eprintln!(
+                        "error: invalid value '{ms}' for '--tolerance-ms <MS>': expected a number of milliseconds, 0 or more"
+                    );
+                    return ExitCode::from(2);
+                }
+                None => None,
+            };
+            diff::run(
+                &diff::Options {
+                    file: args.file,
+                    seed: args.seed,
+                    tolerance,
+                    full: args.full,
+                    all: args.all,
+                },
+                &mut out,
+            )
+        }
         Command::Drill(args) => drill::run_cli(
             &drill::Options {
                 paths: args.paths,

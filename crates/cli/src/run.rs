@@ -1,5 +1,10 @@
 //! `tcplab run FILE`: runs a scenario script in virtual time and checks its assertions.
 //!
+//! With `--backend kernel`, or when every host of the script is marked `kernel`, the
+//! scenario runs on the host's Linux instead: each host in its own network namespace, in
+//! real time (`tcplab-kernel`; root needed). A script that mixes tcplab and kernel hosts
+//! is refused for now, with a message that says so.
+//!
 //! Output: the timeline (human lines, or one JSON object per line with `--json`), then one
 //! line per failed assertion, `FILE:LINE:COL: expected …, but …`, then the summary `N
 //! assertions passed, M failed`. With `--json` the failures and the summary go to stderr, so
@@ -31,6 +36,8 @@ pub struct Options {
     pub seed: Option<u64>,
     pub check_determinism: bool,
     pub quiet: bool,
+    /// Run every host on the kernel.
+    pub kernel: bool,
 }
 
 /// Wall time before progress is shown, and between two updates.
@@ -77,12 +84,31 @@ impl Progress {
     }
 }
 
-fn run_once(file: &Path, seed: Option<u64>, pcap: Option<PathBuf>) -> Result<RunReport, String> {
-    let sc = parse_file(file).map_err(|e| e.to_string())?;
+fn run_once(
+    file: &Path,
+    seed: Option<u64>,
+    pcap: Option<PathBuf>,
+    kernel: bool,
+) -> Result<RunReport, String> {
+    let mut sc = parse_file(file).map_err(|e| e.to_string())?;
     let base_dir = file
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    if kernel || (!sc.hosts.is_empty() && sc.hosts.iter().all(|h| h.kernel)) {
+        tcplab_kernel::check_available()
+            .map_err(|why| format!("{}: cannot run on the kernel: {why}", file.display()))?;
+        for h in &mut sc.hosts {
+            h.kernel = true;
+        }
+        let opts = tcplab_kernel::KernelOptions {
+            base_dir,
+            pcap_dir: pcap,
+            stop_after: None,
+            verbose: false,
+        };
+        return tcplab_kernel::run_on_kernel(&sc, &opts).map_err(|e| e.to_string());
+    }
     let opts = RunOptions {
         seed,
         base_dir,
@@ -97,7 +123,13 @@ fn run_once(file: &Path, seed: Option<u64>, pcap: Option<PathBuf>) -> Result<Run
 /// Runs the script; the exit status as described in the module docs.
 pub fn run(opts: &Options, out: &mut impl Write) -> io::Result<ExitCode> {
     let file_label = opts.file.display().to_string();
-    let report = match run_once(&opts.file, opts.seed, opts.pcap.clone()) {
+    if opts.kernel && opts.check_determinism {
+        eprintln!(
+            "{file_label}: --check-determinism needs the simulator: a run on the kernel is real time and never repeats exactly"
+        );
+        return Ok(ExitCode::from(2));
+    }
+    let report = match run_once(&opts.file, opts.seed, opts.pcap.clone(), opts.kernel) {
         Ok(r) => r,
         Err(message) => {
             out.flush()?;
@@ -130,7 +162,7 @@ pub fn run(opts: &Options, out: &mut impl Write) -> io::Result<ExitCode> {
         ));
     }
     if opts.check_determinism {
-        match run_once(&opts.file, opts.seed, None) {
+        match run_once(&opts.file, opts.seed, None, false) {
             Ok(second) if second.hash == report.hash => lines.push(format!(
                 "deterministic: two runs gave the same trace (hash {:016x})",
                 report.hash

@@ -160,7 +160,7 @@ fn instant(d: Duration) -> Instant {
 }
 
 /// The program name Linux keeps for a process (`comm`): at most 15 bytes.
-fn comm_name(file: &str) -> String {
+pub fn comm_name(file: &str) -> String {
     let stem = Path::new(file)
         .file_stem()
         .and_then(|s| s.to_str())
@@ -178,6 +178,9 @@ fn comm_name(file: &str) -> String {
 mod checks;
 mod commands;
 mod tracker;
+
+pub use checks::{check_packet_expects, sock_name, time_point, within};
+pub use commands::{command_line, grep_all};
 
 use tracker::{DescRec, Tracker};
 
@@ -312,7 +315,7 @@ impl<'a> Interp<'a> {
                 return Err(err(
                     h.span,
                     format!(
-                        "host `{}` is marked `kernel`, but running hosts on the real kernel is not supported yet; expected a tcplab host (remove `kernel`)",
+                        "host `{}` is marked `kernel` and another host is not: a scenario that mixes tcplab and kernel hosts is not supported yet; expected every host marked `kernel` (it then runs on the kernel, as with `tcplab run --backend kernel`) or none",
                         h.name
                     ),
                 ));

@@ -538,7 +538,8 @@ impl Timeline {
         self.keep = keep;
     }
 
-    pub(crate) fn widen(&mut self, name: &str) {
+    /// Makes the host column at least as wide as `name`.
+    pub fn widen(&mut self, name: &str) {
         self.width = self.width.max(name.len());
     }
 

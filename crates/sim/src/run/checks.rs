@@ -3,6 +3,7 @@
 
 use super::commands::{command_line, grep_all, tool_of};
 use super::*;
+use crate::timeline::Event;
 
 impl Interp<'_> {
     /// The record a socket reference points at now, or why there is none.
@@ -202,189 +203,206 @@ impl Interp<'_> {
 
     pub(super) fn check_packets(&mut self) {
         let deferred = std::mem::take(&mut self.deferred);
-        let wire = self.wire_packets();
-        for step in deferred {
-            let Command::Expect(e) = &step.command else {
-                continue;
-            };
-            match e {
-                Expect::Packet {
-                    filter,
-                    times,
-                    span,
-                } => {
-                    let matching: Vec<Instant> = wire
-                        .iter()
-                        .filter(|w| self.matches(filter, w))
-                        .map(|w| w.t)
-                        .collect();
-                    let mut missed = Vec::new();
-                    let mut seen = Vec::new();
-                    for tp in times {
-                        if matching.iter().any(|&t| within(t, tp)) {
-                            continue;
-                        }
-                        missed.push(time_point(tp));
-                        let target = instant(tp.time.time);
-                        let nearest = matching
-                            .iter()
-                            .min_by_key(|&&t| t.max(target) - t.min(target))
-                            .copied();
-                        seen.push(match nearest {
-                            Some(t) => format!(
-                                "the nearest to {} was at {t} ({})",
-                                format_duration(tp.time.time),
-                                offset(t, target)
-                            ),
-                            None => "none matched in the whole run".to_string(),
-                        });
+        let results = check_packet_expects(
+            self.sc,
+            self.sim.timeline().events(),
+            &deferred,
+            self.sim.now(),
+        );
+        self.results.extend(results);
+    }
+}
+
+/// Evaluates the `expect packet` and `expect no packet` steps among `steps` over the packets
+/// of `events` that went on the wire (`out` TCP packets not dropped), as the simulator does at
+/// the end of a run that ended at `end` (the end of an `expect no packet` window without
+/// `until`). Other steps are ignored. Results are in the order of `steps`.
+pub fn check_packet_expects(
+    sc: &Scenario,
+    events: &[Event],
+    steps: &[&Step],
+    end: Instant,
+) -> Vec<AssertionResult> {
+    let wire = wire_packets(events);
+    let mut results = Vec::new();
+    for step in steps {
+        let Command::Expect(e) = &step.command else {
+            continue;
+        };
+        match e {
+            Expect::Packet {
+                filter,
+                times,
+                span,
+            } => {
+                let matching: Vec<Instant> = wire
+                    .iter()
+                    .filter(|w| matches(sc, filter, w))
+                    .map(|w| w.t)
+                    .collect();
+                let mut missed = Vec::new();
+                let mut seen = Vec::new();
+                for tp in times {
+                    if matching.iter().any(|&t| within(t, tp)) {
+                        continue;
                     }
-                    let desc = self.describe(filter);
-                    let all: Vec<String> = times.iter().map(time_point).collect();
-                    self.results.push(if missed.is_empty() {
-                        AssertionResult {
-                            span: *span,
-                            passed: true,
-                            expected: format!("a packet {desc} at {}", all.join(", ")),
-                            seen: format!("{} matching packets", matching.len()),
-                        }
-                    } else {
-                        seen.dedup();
-                        AssertionResult {
-                            span: *span,
-                            passed: false,
-                            expected: format!("a packet {desc} at {}", missed.join(", ")),
-                            seen: seen.join("; "),
-                        }
+                    missed.push(time_point(tp));
+                    let target = instant(tp.time.time);
+                    let nearest = matching
+                        .iter()
+                        .min_by_key(|&&t| t.max(target) - t.min(target))
+                        .copied();
+                    seen.push(match nearest {
+                        Some(t) => format!(
+                            "the nearest to {} was at {t} ({})",
+                            format_duration(tp.time.time),
+                            offset(t, target)
+                        ),
+                        None => "none matched in the whole run".to_string(),
                     });
                 }
-                Expect::NoPacket {
-                    filter,
-                    from,
-                    until,
-                    span,
-                } => {
-                    let lo = from.map_or(Instant::ZERO, |t| instant(t.time));
-                    let hi = until.map_or(self.sim.now(), |t| instant(t.time));
-                    let hit = wire
-                        .iter()
-                        .find(|w| w.t >= lo && w.t <= hi && self.matches(filter, w));
-                    let mut expected = format!("no packet {}", self.describe(filter));
-                    if let Some(f) = from {
-                        expected.push_str(&format!(" from {}", format_duration(f.time)));
+                let desc = describe(filter);
+                let all: Vec<String> = times.iter().map(time_point).collect();
+                results.push(if missed.is_empty() {
+                    AssertionResult {
+                        span: *span,
+                        passed: true,
+                        expected: format!("a packet {desc} at {}", all.join(", ")),
+                        seen: format!("{} matching packets", matching.len()),
                     }
-                    if let Some(u) = until {
-                        expected.push_str(&format!(" until {}", format_duration(u.time)));
+                } else {
+                    seen.dedup();
+                    AssertionResult {
+                        span: *span,
+                        passed: false,
+                        expected: format!("a packet {desc} at {}", missed.join(", ")),
+                        seen: seen.join("; "),
                     }
-                    self.results.push(match hit {
-                        None => AssertionResult {
-                            span: *span,
-                            passed: true,
-                            expected,
-                            seen: "none was sent".into(),
-                        },
-                        Some(w) => AssertionResult {
-                            span: *span,
-                            passed: false,
-                            expected,
-                            seen: format!("{} sent one at {}: {}", w.host, w.t, w.text),
-                        },
-                    });
+                });
+            }
+            Expect::NoPacket {
+                filter,
+                from,
+                until,
+                span,
+            } => {
+                let lo = from.map_or(Instant::ZERO, |t| instant(t.time));
+                let hi = until.map_or(end, |t| instant(t.time));
+                let hit = wire
+                    .iter()
+                    .find(|w| w.t >= lo && w.t <= hi && matches(sc, filter, w));
+                let mut expected = format!("no packet {}", describe(filter));
+                if let Some(f) = from {
+                    expected.push_str(&format!(" from {}", format_duration(f.time)));
                 }
-                _ => {}
-            }
-        }
-    }
-
-    pub(super) fn wire_packets(&self) -> Vec<WirePacket> {
-        self.sim
-            .timeline()
-            .events()
-            .iter()
-            .filter_map(|e| match &e.kind {
-                EventKind::Packet(p)
-                    if p.dir == Dir::Out && p.dropped.is_none() && p.proto == 6 =>
-                {
-                    Some(WirePacket {
-                        t: e.t,
-                        host: p.host.clone(),
-                        dst: p.dst.ip(),
-                        flags: TcpFlags::from_letters(&p.flags).unwrap_or_default(),
-                        seq: p.seq,
-                        ack: p.ack,
-                        len: p.len,
-                        win: u32::from(p.win),
-                        text: p.text.clone(),
-                    })
+                if let Some(u) = until {
+                    expected.push_str(&format!(" until {}", format_duration(u.time)));
                 }
-                _ => None,
-            })
-            .collect()
+                results.push(match hit {
+                    None => AssertionResult {
+                        span: *span,
+                        passed: true,
+                        expected,
+                        seen: "none was sent".into(),
+                    },
+                    Some(w) => AssertionResult {
+                        span: *span,
+                        passed: false,
+                        expected,
+                        seen: format!("{} sent one at {}: {}", w.host, w.t, w.text),
+                    },
+                });
+            }
+            _ => {}
+        }
     }
+    results
+}
 
-    pub(super) fn matches(&self, f: &PacketFilter, w: &WirePacket) -> bool {
-        if let Some(from) = &f.from
-            && self.host_name(from.index) != w.host
-        {
-            return false;
-        }
-        if let Some(to) = &f.to
-            && self.sc.hosts.get(to.index).map(|h| h.addr) != Some(w.dst)
-        {
-            return false;
-        }
-        if let Some(m) = &f.flags {
-            let ok = if m.exact {
-                w.flags == m.flags
-            } else {
-                w.flags.0 & m.flags.0 == m.flags.0
-            };
-            if !ok {
-                return false;
+fn wire_packets(events: &[Event]) -> Vec<WirePacket> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Packet(p) if p.dir == Dir::Out && p.dropped.is_none() && p.proto == 6 => {
+                Some(WirePacket {
+                    t: e.t,
+                    host: p.host.clone(),
+                    dst: p.dst.ip(),
+                    flags: TcpFlags::from_letters(&p.flags).unwrap_or_default(),
+                    seq: p.seq,
+                    ack: p.ack,
+                    len: p.len,
+                    win: u32::from(p.win),
+                    text: p.text.clone(),
+                })
             }
-        }
-        f.seq.is_none_or(|s| s == w.seq)
-            && f.ack.is_none_or(|a| Some(a) == w.ack)
-            && f.len.is_none_or(|l| l == w.len)
-            && f.win.is_none_or(|x| x == w.win)
+            _ => None,
+        })
+        .collect()
+}
+
+fn matches(sc: &Scenario, f: &PacketFilter, w: &WirePacket) -> bool {
+    if let Some(from) = &f.from
+        && sc.hosts.get(from.index).map_or("", |h| h.name.as_str()) != w.host
+    {
+        return false;
     }
-
-    pub(super) fn describe(&self, f: &PacketFilter) -> String {
-        let mut parts = Vec::new();
-        if f.from.is_some() || f.to.is_some() {
-            let name = |h: &Option<crate::scenario::HostRef>| {
-                h.as_ref().map_or("*".to_string(), |h| h.name.clone())
-            };
-            parts.push(format!("{} > {}", name(&f.from), name(&f.to)));
-        }
-        if let Some(m) = &f.flags {
-            if m.exact {
-                parts.push(format!("flags {}", m.flags));
-            } else {
-                parts.push(format!("with flags {}", m.flags));
-            }
-        }
-        for (word, v) in [
-            ("seq", f.seq),
-            ("ack", f.ack),
-            ("len", f.len),
-            ("win", f.win),
-        ] {
-            if let Some(v) = v {
-                parts.push(format!("{word} {v}"));
-            }
-        }
-        if parts.is_empty() {
-            "of any kind".into()
+    if let Some(to) = &f.to
+        && sc.hosts.get(to.index).map(|h| h.addr) != Some(w.dst)
+    {
+        return false;
+    }
+    if let Some(m) = &f.flags {
+        let ok = if m.exact {
+            w.flags == m.flags
         } else {
-            parts.join(" ")
+            w.flags.0 & m.flags.0 == m.flags.0
+        };
+        if !ok {
+            return false;
         }
+    }
+    f.seq.is_none_or(|s| s == w.seq)
+        && f.ack.is_none_or(|a| Some(a) == w.ack)
+        && f.len.is_none_or(|l| l == w.len)
+        && f.win.is_none_or(|x| x == w.win)
+}
+
+fn describe(f: &PacketFilter) -> String {
+    let mut parts = Vec::new();
+    if f.from.is_some() || f.to.is_some() {
+        let name = |h: &Option<crate::scenario::HostRef>| {
+            h.as_ref().map_or("*".to_string(), |h| h.name.clone())
+        };
+        parts.push(format!("{} > {}", name(&f.from), name(&f.to)));
+    }
+    if let Some(m) = &f.flags {
+        if m.exact {
+            parts.push(format!("flags {}", m.flags));
+        } else {
+            parts.push(format!("with flags {}", m.flags));
+        }
+    }
+    for (word, v) in [
+        ("seq", f.seq),
+        ("ack", f.ack),
+        ("len", f.len),
+        ("win", f.win),
+    ] {
+        if let Some(v) = v {
+            parts.push(format!("{word} {v}"));
+        }
+    }
+    if parts.is_empty() {
+        "of any kind".into()
+    } else {
+        parts.join(" ")
     }
 }
 
 /// A TCP segment that went on the wire.
 #[derive(Clone, Debug)]
-pub(super) struct WirePacket {
+struct WirePacket {
     t: Instant,
     host: String,
     dst: IpAddr,
@@ -396,14 +414,16 @@ pub(super) struct WirePacket {
     text: String,
 }
 
-pub(super) fn sock_name(s: &SockRef) -> String {
+/// `c` or `%1`, as an assertion names a socket.
+pub fn sock_name(s: &SockRef) -> String {
     match s {
         SockRef::Named(n) => n.name.clone(),
         SockRef::Job { job, .. } => format!("%{job}"),
     }
 }
 
-pub(super) fn within(t: Instant, tp: &TimePoint) -> bool {
+/// Whether `t` is within the time point's tolerance.
+pub fn within(t: Instant, tp: &TimePoint) -> bool {
     let at = instant(tp.time.time);
     let lo = instant(tp.time.time.saturating_sub(tp.tolerance));
     let hi = at + tp.tolerance;
@@ -421,7 +441,8 @@ pub(super) fn offset(t: Instant, target: Instant) -> String {
     }
 }
 
-pub(super) fn time_point(tp: &TimePoint) -> String {
+/// `1.5s` or `1.5s ±1ms`.
+pub fn time_point(tp: &TimePoint) -> String {
     if tp.tolerance.is_zero() {
         format_duration(tp.time.time)
     } else {

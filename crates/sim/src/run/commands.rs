@@ -675,7 +675,8 @@ pub(super) fn shell_word(w: &str) -> String {
     }
 }
 
-pub(super) fn command_line(tool: Tool, args: &[&str], greps: &[Grep]) -> String {
+/// The shell line of a snapshot: `ss -tan | grep -v 'a b'`.
+pub fn command_line(tool: Tool, args: &[&str], greps: &[Grep]) -> String {
     let mut s = tool.name().to_string();
     for a in args {
         s.push(' ');
@@ -696,7 +697,7 @@ pub(super) fn command_line(tool: Tool, args: &[&str], greps: &[Grep]) -> String 
 }
 
 /// The lines of `text` that pass every grep, each ending in a newline.
-pub(super) fn grep_all(text: &str, greps: &[Grep]) -> String {
+pub fn grep_all(text: &str, greps: &[Grep]) -> String {
     let mut out = String::new();
     for line in text.lines() {
         let keep = greps.iter().all(|g| {
