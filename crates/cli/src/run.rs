@@ -1,9 +1,9 @@
 //! `tcplab run FILE`: runs a scenario script in virtual time and checks its assertions.
 //!
-//! With `--backend kernel`, or when every host of the script is marked `kernel`, the
-//! scenario runs on the host's Linux instead: each host in its own network namespace, in
-//! real time (`tcplab-kernel`; root needed). A script that mixes tcplab and kernel hosts
-//! is refused for now, with a message that says so.
+//! With `--backend kernel` the scenario runs on the host's Linux instead: each host in its
+//! own network namespace, in real time (`tcplab-kernel`; root needed). A script with hosts
+//! marked `kernel` runs that way too, its other hosts being tcplab stacks on TAP ports of
+//! the same bridge, in real time.
 //!
 //! Output: the timeline (human lines, or one JSON object per line with `--json`), then one
 //! line per failed assertion, `FILE:LINE:COL: expected …, but …`, then the summary `N
@@ -90,24 +90,27 @@ fn run_once(
     pcap: Option<PathBuf>,
     kernel: bool,
 ) -> Result<RunReport, String> {
-    let mut sc = parse_file(file).map_err(|e| e.to_string())?;
+    let sc = parse_file(file).map_err(|e| e.to_string())?;
     let base_dir = file
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    if kernel || (!sc.hosts.is_empty() && sc.hosts.iter().all(|h| h.kernel)) {
+    if kernel || sc.hosts.iter().any(|h| h.kernel) {
         tcplab_kernel::check_available()
             .map_err(|why| format!("{}: cannot run on the kernel: {why}", file.display()))?;
-        for h in &mut sc.hosts {
-            h.kernel = true;
-        }
+
         let opts = tcplab_kernel::KernelOptions {
             base_dir,
             pcap_dir: pcap,
             stop_after: None,
             verbose: false,
         };
-        return tcplab_kernel::run_on_kernel(&sc, &opts).map_err(|e| e.to_string());
+        let res = if kernel {
+            tcplab_kernel::run_on_kernel(&sc, &opts)
+        } else {
+            tcplab_kernel::run_real(&sc, &opts)
+        };
+        return res.map_err(|e| e.to_string());
     }
     let opts = RunOptions {
         seed,

@@ -54,9 +54,19 @@ fn ip(args: &[&str]) -> Result<(), String> {
 #[derive(Clone, Debug)]
 pub(crate) struct LabHost {
     pub name: String,
+    /// The host's namespace; for a tcplab host, the switch's (where its TAP port is).
     pub ns: String,
     pub addr: IpAddr,
     pub mac: String,
+    /// A tcplab host: the name of its TAP port on the bridge, made by its thread.
+    pub tap: Option<String>,
+}
+
+impl LabHost {
+    /// The interface its packets cross: `eth0` in its namespace, or its TAP port.
+    pub(crate) fn iface(&self) -> &str {
+        self.tap.as_deref().unwrap_or(IFACE)
+    }
 }
 
 /// The namespaces of one run. See the module docs.
@@ -107,8 +117,10 @@ impl Lab {
         (switch, ns)
     }
 
-    /// Builds the network. On an error everything made so far is removed.
-    pub(crate) fn create(prefix: &str, hosts: &[(String, IpAddr)]) -> Result<Lab, String> {
+    /// Builds the network: a namespace and veth for each kernel host, nothing yet for a
+    /// tcplab host (`hosts[i].2`), whose thread makes its TAP port ([`Lab::attach`]). On an
+    /// error everything made so far is removed.
+    pub(crate) fn create(prefix: &str, hosts: &[(String, IpAddr, bool)]) -> Result<Lab, String> {
         let names: Vec<String> = hosts.iter().map(|h| h.0.clone()).collect();
         let (switch_ns, ns_names) = Lab::names(prefix, &names);
         let mut lab = Lab {
@@ -117,10 +129,16 @@ impl Lab {
             made: Vec::new(),
             cubic_per_socket: false,
         };
-        for (i, ((name, addr), ns)) in hosts.iter().zip(ns_names).enumerate() {
+        for (i, ((name, addr, tcplab), ns)) in hosts.iter().zip(ns_names).enumerate() {
+            let (ns, tap) = if *tcplab {
+                (lab.switch_ns.clone(), Some(format!("tap{i}")))
+            } else {
+                (ns, None)
+            };
             lab.hosts.push(LabHost {
                 name: name.clone(),
                 ns,
+                tap,
                 addr: *addr,
                 mac: format!(
                     "02:74:6c:{:02x}:{:02x}:{:02x}",
@@ -169,6 +187,9 @@ impl Lab {
             .collect();
         let (p4, p6) = (common_prefix(&v4, 24), common_prefix(&v6, 64));
         for (i, h) in self.hosts.clone().iter().enumerate() {
+            if h.tap.is_some() {
+                continue;
+            }
             self.add_ns(&h.ns, h.addr.is_ipv6())?;
             let port = format!("h{i}");
             ip(&[
@@ -198,9 +219,9 @@ impl Lab {
                 self.cubic_per_socket = true;
             }
         }
-        for h in &self.hosts {
+        for h in self.hosts.iter().filter(|h| h.tap.is_none()) {
             for peer in &self.hosts {
-                if peer.ns == h.ns || peer.addr.is_ipv4() != h.addr.is_ipv4() {
+                if peer.name == h.name || peer.addr.is_ipv4() != h.addr.is_ipv4() {
                     continue;
                 }
                 let a = peer.addr.to_string();
@@ -220,6 +241,26 @@ impl Lab {
             }
         }
         Ok(())
+    }
+}
+
+impl Lab {
+    /// Makes a tcplab host's TAP port (made by its thread) a port of the bridge, up.
+    pub(crate) fn attach(&self, host: usize) -> Result<(), String> {
+        let Some(tap) = self.hosts.get(host).and_then(|h| h.tap.clone()) else {
+            return Ok(());
+        };
+        let sw = &self.switch_ns;
+        ip(&["-n", sw, "link", "set", &tap, "master", "br0"])?;
+        ip(&["-n", sw, "link", "set", &tap, "up"])
+    }
+
+    /// The MAC address of every host, by address.
+    pub(crate) fn macs(&self) -> Vec<(IpAddr, [u8; 6])> {
+        self.hosts
+            .iter()
+            .filter_map(|h| Some((h.addr, tcplab_tun::parse_mac(&h.mac)?)))
+            .collect()
     }
 }
 

@@ -182,8 +182,19 @@ impl Drop for SigintGuard {
     }
 }
 
-/// Runs `sc` with every host on the kernel. See the crate docs.
+/// Runs `sc` with every host on the kernel, whatever its `kernel` mark. See the crate docs.
 pub fn run_on_kernel(sc: &Scenario, opts: &KernelOptions) -> Result<RunReport, RunError> {
+    let mut all = sc.clone();
+    for h in &mut all.hosts {
+        h.kernel = true;
+    }
+    run_real(&all, opts)
+}
+
+/// Runs `sc` in real time with its hosts as marked: a `kernel` host on the kernel in its
+/// namespace, any other host a tcplab stack on a TAP port of the same bridge. See the crate
+/// docs.
+pub fn run_real(sc: &Scenario, opts: &KernelOptions) -> Result<RunReport, RunError> {
     let whole = |message: String| RunError {
         file: sc.file.clone(),
         span: None,

@@ -190,7 +190,11 @@ pub(crate) fn check(sc: &Scenario, caps: KernelCaps) -> Result<Vec<RunWarning>, 
             message: "the scenario has no host; expected at least one `host NAME ADDR` line".into(),
         });
     }
-    for h in &sc.settings.hz {
+    let any_kernel_host = |h: &tcplab_sim::scenario::HzSetting| match &h.host {
+        Some(r) => sc.hosts.get(r.index).is_some_and(|x| x.kernel),
+        None => sc.hosts.iter().any(|x| x.kernel),
+    };
+    for h in sc.settings.hz.iter().filter(|h| any_kernel_host(h)) {
         if h.hz != caps.hz {
             warnings.push(RunWarning {
                 span: h.span,
@@ -208,6 +212,17 @@ pub(crate) fn check(sc: &Scenario, caps: KernelCaps) -> Result<Vec<RunWarning>, 
             let p = &mut params[a * n + b];
             for prop in &l.props {
                 p.apply(prop.kind);
+            }
+            let from_tcplab = sc.hosts.get(a).is_some_and(|h| !h.kernel);
+            if from_tcplab && caps.netem && *p != DirParams::default() {
+                return Err(err(
+                    sc,
+                    l.span,
+                    format!(
+                        "the real-time backend cannot realise this link line: the direction from tcplab host `{}` would need a queueing discipline on its TAP port, which is not supported yet; set link properties only on directions from kernel hosts",
+                        sc.hosts[a].name
+                    ),
+                ));
             }
             if let Some(why) = p.unrealisable(caps) {
                 return Err(err(
@@ -244,6 +259,15 @@ mod tests {
         tcplab_sim::scenario::parse("t.tcplab", src).unwrap()
     }
 
+    /// `src` with every host on the kernel, as `run_on_kernel` runs it.
+    fn all_kernel(src: &str) -> Scenario {
+        let mut sc = parse(src);
+        for h in &mut sc.hosts {
+            h.kernel = true;
+        }
+        sc
+    }
+
     const NO_NETEM: KernelCaps = KernelCaps {
         hz: 250,
         netem: false,
@@ -277,15 +301,33 @@ mod tests {
     }
 
     #[test]
+    fn a_direction_from_a_tcplab_host_takes_no_netem() {
+        let src = "host a 10.0.0.1\nhost b 10.0.0.2 kernel\nlink b -> a delay 5ms\n";
+        assert!(check(&parse(src), NETEM).is_ok());
+        let src = "host a 10.0.0.1\nhost b 10.0.0.2 kernel\nlink a b delay 5ms\n";
+        let e = check(&parse(src), NETEM).unwrap_err();
+        assert_eq!(e.span.map(|s| s.line), Some(3));
+        assert!(e.message.contains("tcplab host `a`"), "{}", e.message);
+        // Without netem a short delay is the bridge's own, whichever way.
+        let src = "host a 10.0.0.1\nhost b 10.0.0.2 kernel\nlink a b delay 25us\nhz 100\n";
+        let w = check(&parse(src), NO_NETEM).unwrap();
+        // The hz line warns for the kernel host only.
+        assert_eq!(w.iter().filter(|w| w.message.contains("HZ=250")).count(), 1);
+        let src = "host a 10.0.0.1\nhost b 10.0.0.2 kernel\na: hz 100\n";
+        assert!(check(&parse(src), NO_NETEM).unwrap().is_empty());
+    }
+
+    #[test]
     fn what_cannot_be_realised_names_its_line() {
-        let sc = parse("host a 10.0.0.1\nhost b 10.0.0.2\nlink a b delay 50ms\n");
+        let sc = all_kernel("host a 10.0.0.1\nhost b 10.0.0.2\nlink a b delay 50ms\n");
         let e = check(&sc, NO_NETEM).unwrap_err();
         assert_eq!(e.span.map(|s| s.line), Some(3));
         assert!(e.message.contains("cannot realise"), "{}", e.message);
         assert!(check(&sc, NETEM).is_ok());
-        let sc = parse("host a 10.0.0.1\nhost b 10.0.0.2\nlink a b delay 5ms reorder 5% 10ms\n");
+        let sc =
+            all_kernel("host a 10.0.0.1\nhost b 10.0.0.2\nlink a b delay 5ms reorder 5% 10ms\n");
         assert!(check(&sc, NETEM).unwrap_err().message.contains("reorder"));
-        let sc = parse("host a 10.0.0.1\nhost b 10.0.0.2\nlink a b delay 25us\nhz 1000\n");
+        let sc = all_kernel("host a 10.0.0.1\nhost b 10.0.0.2\nlink a b delay 25us\nhz 1000\n");
         let w = check(&sc, NO_NETEM).unwrap();
         assert_eq!(w.len(), 2, "{w:?}");
         assert!(w.iter().any(|w| w.message.contains("HZ=250")));

@@ -26,7 +26,9 @@ use crate::capture::Tcpdump;
 use crate::lab::{IFACE, Lab};
 use crate::plan::{self, DirParams, KernelCaps};
 use crate::trace::Tracer;
-use crate::worker::Worker;
+use crate::worker::{HostStack, TcplabSetup, Worker};
+use tcplab_sim::rng::Rng;
+use tcplab_stack::Hz;
 
 mod assemble;
 mod steps;
@@ -64,6 +66,47 @@ pub(crate) struct Repeat {
     pub every: Duration,
 }
 
+/// Real-time scheduling (SCHED_FIFO) for the threads that keep a run's time: the runner's
+/// and the hosts'. Without it a busy machine (a build on the other core) makes a step a few
+/// milliseconds late, and a script's `±1ms` fails for reasons that are not TCP's. Set with
+/// `chrt` (util-linux), so that no `unsafe` system call is needed; where `chrt` is missing
+/// or refused, the run goes on at normal priority. Dropping it puts the runner's thread (the
+/// caller's) back to SCHED_OTHER; the hosts' threads end with the run.
+#[derive(Debug, Default)]
+pub(crate) struct Realtime {
+    /// Threads to put back on drop.
+    restore: Vec<u32>,
+}
+
+/// The SCHED_FIFO priority: above every normal thread, below the kernel's own.
+const RT_PRIORITY: &str = "10";
+
+impl Realtime {
+    fn raise(&mut self, tid: u32, restore: bool) {
+        let ok = std::process::Command::new("chrt")
+            .args(["-f", "-p", RT_PRIORITY, &tid.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if ok && restore {
+            self.restore.push(tid);
+        }
+    }
+}
+
+impl Drop for Realtime {
+    fn drop(&mut self) {
+        for tid in self.restore.drain(..) {
+            let _ = std::process::Command::new("chrt")
+                .args(["-o", "-p", "0", &tid.to_string()])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
+    }
+}
+
 /// A directory removed on drop.
 #[derive(Debug)]
 struct TempDir(PathBuf);
@@ -74,10 +117,13 @@ impl Drop for TempDir {
     }
 }
 
-/// Everything a run holds. Field order is drop order: threads first (their sockets close
-/// while the namespaces exist), then captures, the tracer, the lab, the directory.
+/// Everything a run holds. Field order is drop order: the runner's priority, the threads
+/// (their sockets close while the namespaces exist), then captures, the tracer, the lab, the
+/// directory.
 #[derive(Debug)]
 pub(crate) struct Run<'a> {
+    /// Held for its drop, which puts the runner's thread back to normal priority.
+    _realtime: Realtime,
     pub workers: Vec<Worker>,
     pub script_dumps: Vec<ScriptCapture>,
     pub dumps: Vec<Tcpdump>,
@@ -141,38 +187,75 @@ impl<'a> Run<'a> {
         };
         let pid = std::process::id();
         let prefix = format!("tcplab-{pid}");
-        let hosts: Vec<(String, std::net::IpAddr)> =
-            sc.hosts.iter().map(|h| (h.name.clone(), h.addr)).collect();
+        let hosts: Vec<(String, std::net::IpAddr, bool)> = sc
+            .hosts
+            .iter()
+            .map(|h| (h.name.clone(), h.addr, !h.kernel))
+            .collect();
         let tmp = TempDir(std::env::temp_dir().join(format!("{prefix}-captures")));
         let _ = std::fs::remove_dir_all(&tmp.0);
         std::fs::create_dir_all(&tmp.0)
             .map_err(|e| fail(format!("cannot create {}: {e}", tmp.0.display())))?;
         let lab = Lab::create(&prefix, &hosts).map_err(fail)?;
         let tracer = Tracer::start(&prefix).map_err(fail)?;
+        let t0_cell = Arc::new(OnceLock::new());
+        let prog = tcplab_sim::run::comm_name(&sc.file);
+        let seed = sc
+            .settings
+            .seed
+            .as_ref()
+            .map_or(tcplab_sim::run::DEFAULT_SEED, |s| s.value);
+        let mut workers = Vec::new();
+        for (i, h) in lab.hosts.iter().enumerate() {
+            let stack = match &h.tap {
+                None => HostStack::Kernel {
+                    ns: h.ns.clone(),
+                    cubic: lab.cubic_per_socket,
+                },
+                Some(tap) => HostStack::Tcplab {
+                    ns: h.ns.clone(),
+                    setup: Box::new(TcplabSetup {
+                        tap: tap.clone(),
+                        mac: lab
+                            .macs()
+                            .into_iter()
+                            .find(|m| m.0 == h.addr)
+                            .map_or([2, 0, 0, 0, 0, 1], |m| m.1),
+                        neighbours: lab.macs().into_iter().filter(|m| m.0 != h.addr).collect(),
+                        config: tcplab_stack::StackConfig {
+                            addrs: vec![h.addr],
+                            hz: sc.hz_of(i).map_or_else(Hz::default, Hz),
+                            seed: Rng::derive(seed, &format!("host {}", h.name)).next_u64(),
+                            mtu: 1500,
+                            timer_wheel: true,
+                            ..tcplab_stack::StackConfig::default()
+                        },
+                    }),
+                },
+            };
+            workers.push(
+                Worker::spawn(&h.name, h.addr.is_ipv6(), stack, &prog, t0_cell.clone())
+                    .map_err(fail)?,
+            );
+            lab.attach(i).map_err(fail)?;
+        }
         let mut dumps = Vec::new();
         for h in &lab.hosts {
             let path = tmp.0.join(format!("{}.pcap", h.name));
             let filter = NOISE.map(str::to_string);
-            dumps.push(Tcpdump::start(&h.ns, IFACE, &path, &filter).map_err(fail)?);
+            dumps.push(Tcpdump::start(&h.ns, h.iface(), &path, &filter).map_err(fail)?);
         }
-        let t0_cell = Arc::new(OnceLock::new());
-        let prog = tcplab_sim::run::comm_name(&sc.file);
-        let mut workers = Vec::new();
-        for h in &lab.hosts {
-            workers.push(
-                Worker::spawn(
-                    &h.name,
-                    h.addr.is_ipv6(),
-                    lab.cubic_per_socket,
-                    &h.ns,
-                    &prog,
-                    t0_cell.clone(),
-                )
-                .map_err(fail)?,
-            );
+        let mut realtime = Realtime::default();
+        realtime.raise(
+            u32::try_from(nix::unistd::gettid().as_raw()).unwrap_or(0),
+            true,
+        );
+        for w in &workers {
+            realtime.raise(w.tid, false);
         }
         let n = sc.hosts.len();
         let mut run = Run {
+            _realtime: realtime,
             workers,
             script_dumps: Vec::new(),
             dumps,
@@ -223,7 +306,8 @@ impl<'a> Run<'a> {
                 p.apply(prop.kind);
             }
             let params = *p;
-            if !self.caps.netem {
+            // A direction from a tcplab host has default properties (`plan::check`).
+            if !self.caps.netem || self.lab.hosts[a].tap.is_some() {
                 continue;
             }
             let ns = self.lab.hosts[a].ns.clone();

@@ -16,7 +16,7 @@
 //! blocks except in `poll`; dropping or stopping the worker closes every socket it holds
 //! (the kernel then treats them as a process exit does).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::net::SocketAddr;
@@ -32,7 +32,11 @@ use tcplab_sim::scenario::{KillTarget, Shutdown, SockOpt, Span};
 use tcplab_sim::{EventKind, RunWarning};
 use tcplab_stack::{Errno, Instant};
 
+mod net;
 mod procs;
+mod tcplab;
+
+pub(crate) use tcplab::TcplabSetup;
 
 /// How long a request may take before the runner gives up on the thread.
 const REPLY: Duration = Duration::from_secs(10);
@@ -108,6 +112,17 @@ pub(crate) enum Req {
         kind: OpKind,
     },
     Lookup(Target, Sender<Result<RecView, String>>),
+    /// A tool of a tcplab host (argv), answered with its result.
+    Tool(Vec<String>, Sender<net::ToolResult>),
+}
+
+/// What a host's thread makes its socket calls on.
+#[derive(Clone, Debug)]
+pub(crate) enum HostStack {
+    /// The kernel of namespace `ns`.
+    Kernel { ns: String, cubic: bool },
+    /// A tcplab stack on a TAP port made in namespace `ns` (the switch's).
+    Tcplab { ns: String, setup: Box<TcplabSetup> },
 }
 
 /// What the thread recorded, handed back when it stops.
@@ -130,12 +145,12 @@ pub(crate) struct Worker {
 }
 
 impl Worker {
-    /// Starts the thread for host `name` in namespace `ns`; returns once it is inside.
+    /// Starts the thread for host `name`; returns once it is inside its namespace, with its
+    /// device made if it has one.
     pub(crate) fn spawn(
         name: &str,
         v6: bool,
-        cubic: bool,
-        ns: &str,
+        stack: HostStack,
         prog_name: &str,
         t0: Arc<OnceLock<std::time::Instant>>,
     ) -> Result<Worker, String> {
@@ -148,19 +163,40 @@ impl Worker {
             .set_nonblocking(true)
             .map_err(|e| format!("cannot make a socket pair non-blocking: {e}"))?;
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let (host, ns_name, prog) = (name.to_string(), ns.to_string(), prog_name.to_string());
+        let (host, prog) = (name.to_string(), prog_name.to_string());
         let stop2 = stop.clone();
         let handle = std::thread::Builder::new()
             .name(format!("tcplab-{name}"))
             .spawn(move || {
+                let ns_name = match &stack {
+                    HostStack::Kernel { ns, .. } | HostStack::Tcplab { ns, .. } => ns.clone(),
+                };
                 if let Err(e) = enter(&ns_name) {
                     let _ = ready_tx.send(Err(e));
                     return Output::default();
                 }
-                let _ = ready_tx.send(Ok(nix::unistd::gettid().as_raw()));
-                let mut h = procs::Host::new(host, v6, cubic, prog, t0);
-                h.serve(&rx, &wake_rx, &done_tx, &stop2);
-                h.finish()
+                match stack {
+                    HostStack::Kernel { cubic, .. } => {
+                        let _ = ready_tx.send(Ok(nix::unistd::gettid().as_raw()));
+                        let net = net::RealNet { cubic };
+                        let mut h = procs::Host::new(host, v6, net, prog, t0);
+                        h.serve(&rx, &wake_rx, &done_tx, &stop2);
+                        h.finish()
+                    }
+                    HostStack::Tcplab { setup, .. } => {
+                        let net = match tcplab::TcplabNet::open(&host, *setup, t0.clone()) {
+                            Ok(n) => n,
+                            Err(e) => {
+                                let _ = ready_tx.send(Err(e));
+                                return Output::default();
+                            }
+                        };
+                        let _ = ready_tx.send(Ok(nix::unistd::gettid().as_raw()));
+                        let mut h = procs::Host::new(host, v6, net, prog, t0);
+                        h.serve(&rx, &wake_rx, &done_tx, &stop2);
+                        h.finish()
+                    }
+                }
             })
             .map_err(|e| format!("cannot start a thread: {e}"))?;
         let tid = match ready.recv_timeout(REPLY) {
@@ -190,6 +226,14 @@ impl Worker {
         self.done
             .recv_timeout(REPLY)
             .map_err(|_| "the host's thread did not answer (it panicked or hung)".to_string())
+    }
+
+    /// Runs a tool of a tcplab host on its thread: (succeeded, stdout, stderr).
+    pub(crate) fn tool(&mut self, argv: Vec<String>) -> Result<net::ToolResult, String> {
+        let (tx, rx) = mpsc::channel();
+        self.request(Req::Tool(argv, tx))?;
+        rx.recv_timeout(REPLY)
+            .map_err(|_| "the host's thread did not answer".to_string())
     }
 
     pub(crate) fn lookup(&mut self, t: Target) -> Result<Result<RecView, String>, String> {
@@ -268,6 +312,3 @@ pub(crate) fn pending(rx: &Receiver<Req>) -> VecDeque<Req> {
     }
     v
 }
-
-/// Per host: the slots of the socket program, by socket name.
-pub(crate) type Slots = BTreeMap<String, procs::Slot>;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use tcplab_kernel::{KernelOptions, check_available, run_on_kernel};
-use tcplab_sim::RunReport;
+use tcplab_sim::{Dir, EventKind, RunReport};
 
 /// The repository's root.
 pub fn root() -> PathBuf {
@@ -72,4 +72,65 @@ pub fn my_namespaces() -> Vec<String> {
         .filter(|n| n.starts_with(&prefix))
         .map(str::to_string)
         .collect()
+}
+
+/// The client's FIN times in the reference trace fin_wait1_orphan__orphan_retries_3, in
+/// seconds from the first; `None` (after printing why) when the reference is not there,
+/// which fails under CI.
+pub fn reference_fin_times(test: &str) -> Option<Vec<f64>> {
+    let reference =
+        root().join("../shared/reference/kernel/fin_wait1_orphan__orphan_retries_3.json");
+    let Ok(text) = std::fs::read_to_string(&reference) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{test}: no {}",
+            reference.display()
+        );
+        eprintln!("skipping {test}: no {}", reference.display());
+        return None;
+    };
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    Some(
+        json["observations"]["client_fin_times"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect(),
+    )
+}
+
+/// The FINs host `client` sent match `want` (seconds from the first) within the kernel's
+/// granularity: a tick at HZ=250 (4 ms) plus the timer wheel's slack, an eighth of the gap
+/// since the previous FIN.
+pub fn assert_fin_times_match(r: &RunReport, want: &[f64]) {
+    let fins: Vec<f64> = r
+        .timeline
+        .events()
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Packet(p)
+                if p.host == "client" && p.dir == Dir::Out && p.flags.contains('F') =>
+            {
+                Some(e.t.as_nanos() as f64 / 1e9)
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        fins.len(),
+        want.len(),
+        "client FINs at {fins:?}, the trace has {want:?}"
+    );
+    let got: Vec<f64> = fins.iter().map(|t| t - fins[0]).collect();
+    for i in 1..want.len() {
+        let tolerance = 0.004 + (want[i] - want[i - 1]) / 8.0;
+        assert!(
+            (got[i] - want[i]).abs() <= tolerance,
+            "FIN {i} at +{:.6}s, the trace's at +{:.3}s (tolerance {:.3}s); all: {got:?}",
+            got[i],
+            want[i],
+            tolerance
+        );
+    }
 }

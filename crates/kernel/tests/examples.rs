@@ -12,8 +12,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{assert_all_pass, can_run, root, run_example};
-use tcplab_sim::{Dir, EventKind};
+use common::{assert_all_pass, assert_fin_times_match, can_run, reference_fin_times, run_example};
 
 #[test]
 fn linger_zero_on_the_kernel() {
@@ -31,54 +30,10 @@ fn fin_wait1_orphan_on_the_kernel_matches_its_expectations_and_the_trace() {
     if !can_run(test) {
         return;
     }
-    let reference =
-        root().join("../shared/reference/kernel/fin_wait1_orphan__orphan_retries_3.json");
-    let Ok(text) = std::fs::read_to_string(&reference) else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{test}: no {}",
-            reference.display()
-        );
-        eprintln!("skipping {test}: no {}", reference.display());
+    let Some(want) = reference_fin_times(test) else {
         return;
     };
     let r = run_example("fin_wait1_orphan", Some(Duration::from_millis(8600)));
     assert_all_pass("fin_wait1_orphan", &r);
-
-    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let want: Vec<f64> = json["observations"]["client_fin_times"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap())
-        .collect();
-    let fins: Vec<f64> = r
-        .timeline
-        .events()
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::Packet(p)
-                if p.host == "client" && p.dir == Dir::Out && p.flags.contains('F') =>
-            {
-                Some(e.t.as_nanos() as f64 / 1e9)
-            }
-            _ => None,
-        })
-        .collect();
-    assert_eq!(
-        fins.len(),
-        want.len(),
-        "client FINs at {fins:?}, the trace has {want:?}"
-    );
-    let got: Vec<f64> = fins.iter().map(|t| t - fins[0]).collect();
-    for i in 1..want.len() {
-        let tolerance = 0.004 + (want[i] - want[i - 1]) / 8.0;
-        assert!(
-            (got[i] - want[i]).abs() <= tolerance,
-            "FIN {i} at +{:.6}s, the trace's at +{:.3}s (tolerance {:.3}s); all: {got:?}",
-            got[i],
-            want[i],
-            tolerance
-        );
-    }
+    assert_fin_times_match(&r, &want);
 }

@@ -25,7 +25,7 @@ pub mod timeline;
 pub mod tools;
 
 pub use apps::{ProcId, Process, Program, SockState, pattern_byte};
-pub use firewall::{Chain, Firewall, FirewallError, Verdict};
+pub use firewall::{Chain, Firewall, FirewallError, Verdict, reject_reply};
 pub use link::{LinkParams, LinkStats};
 pub use net::{Action, Direction, HostConfig, HostId, Sim, SimError};
 pub use run::{AssertionResult, RunError, RunOptions, RunReport, RunWarning, run_scenario};

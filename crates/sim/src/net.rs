@@ -25,7 +25,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use tcplab_stack::{
-    Datagram, Errno, Fd, Hz, Instant, Shutdown, SockOpt, Stack, StackConfig, Sysctls, Trace,
+    Datagram, Errno, Fd, Hz, Instant, Shutdown, SockOpt, Stack, StackConfig, Sysctls,
 };
 
 use crate::apps::{ProcId, Process};
@@ -792,43 +792,8 @@ impl Sim {
             let mut progress = false;
             while let Some(tr) = self.hosts[h.0].stack.poll_trace() {
                 progress = true;
-                let host = self.hosts[h.0].name.clone();
-                let kind = match tr {
-                    Trace::State {
-                        local,
-                        remote,
-                        from,
-                        to,
-                    } => EventKind::State {
-                        host,
-                        local,
-                        remote,
-                        from,
-                        to,
-                    },
-                    Trace::Timer {
-                        local,
-                        remote,
-                        timer,
-                        count,
-                    } => EventKind::Timer {
-                        host,
-                        local,
-                        remote,
-                        timer,
-                        count,
-                    },
-                    Trace::Note {
-                        local,
-                        remote,
-                        what,
-                    } => EventKind::Note {
-                        host,
-                        local,
-                        remote,
-                        what: what.to_string(),
-                    },
-                    _ => continue,
+                let Some(kind) = EventKind::from_trace(&self.hosts[h.0].name, tr) else {
+                    continue;
                 };
                 self.timeline.push(now, kind);
             }

@@ -315,7 +315,7 @@ impl<'a> Interp<'a> {
                 return Err(err(
                     h.span,
                     format!(
-                        "host `{}` is marked `kernel` and another host is not: a scenario that mixes tcplab and kernel hosts is not supported yet; expected every host marked `kernel` (it then runs on the kernel, as with `tcplab run --backend kernel`) or none",
+                        "host `{}` is marked `kernel`: the simulator runs tcplab hosts only; a scenario with a kernel host runs in real time on network namespaces (`tcplab run FILE`, which needs root), or clear the marks to simulate every host",
                         h.name
                     ),
                 ));
@@ -674,6 +674,15 @@ fn apply_prop(p: &mut LinkParams, kind: LinkPropKind) {
 mod tests {
     use super::commands::{command_line, grep_all};
     use super::*;
+
+    #[test]
+    fn a_kernel_host_is_refused_naming_its_line_and_where_it_runs() {
+        let sc = crate::scenario::parse("k.tcplab", "host a 10.0.0.1\nhost b 10.0.0.2 kernel\n")
+            .unwrap();
+        let e = run_scenario(&sc, RunOptions::default()).unwrap_err();
+        assert_eq!(e.span.map(|s| s.line), Some(2), "{e}");
+        assert!(e.message.contains("`tcplab run FILE`"), "{e}");
+    }
 
     #[test]
     fn comm_is_cut_at_15_bytes() {

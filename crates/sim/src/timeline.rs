@@ -42,7 +42,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 
-use tcplab_stack::{Errno, Instant, TcpState, TimerName};
+use tcplab_stack::{Errno, Instant, TcpState, TimerName, Trace};
 use tcplab_wire::IpRepr;
 use tcplab_wire::print::{Isns, tcpdump_datagram, tcpdump_line_relative};
 use tcplab_wire::tcp::{TcpFlags, TcpRepr};
@@ -206,6 +206,51 @@ fn json_opt_str(s: Option<&str>) -> String {
 fn json_time(t: Instant) -> String {
     let ns = t.as_nanos();
     format!("{}.{:09}", ns / 1_000_000_000, ns % 1_000_000_000)
+}
+
+impl EventKind {
+    /// A stack's trace record as a host's event (`None` for kinds the timeline does not
+    /// show).
+    pub fn from_trace(host: &str, tr: Trace) -> Option<EventKind> {
+        let host = host.to_string();
+        Some(match tr {
+            Trace::State {
+                local,
+                remote,
+                from,
+                to,
+            } => EventKind::State {
+                host,
+                local,
+                remote,
+                from,
+                to,
+            },
+            Trace::Timer {
+                local,
+                remote,
+                timer,
+                count,
+            } => EventKind::Timer {
+                host,
+                local,
+                remote,
+                timer,
+                count,
+            },
+            Trace::Note {
+                local,
+                remote,
+                what,
+            } => EventKind::Note {
+                host,
+                local,
+                remote,
+                what: what.to_string(),
+            },
+            _ => return None,
+        })
+    }
 }
 
 impl Event {

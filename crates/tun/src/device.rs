@@ -48,24 +48,7 @@ impl TunDevice {
     /// address, sets the MTU and brings the link up.
     pub fn open(config: &TunConfig) -> Result<TunDevice, Error> {
         let name = &config.name;
-        let bad_name = |why: &str| Error::Open {
-            dev: name.clone(),
-            reason: format!("{why}; pick another name with --dev"),
-        };
-        if name.is_empty() {
-            return Err(bad_name("the name is empty"));
-        }
-        if name.len() > MAX_NAME_LEN {
-            return Err(bad_name("Linux interface names are at most 15 bytes long"));
-        }
-        if name == "." || name == ".." || name.contains(['/', ':', '%']) {
-            return Err(bad_name(
-                "an interface name cannot be . or .. or contain / : or %",
-            ));
-        }
-        if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(bad_name("an interface name cannot contain spaces"));
-        }
+        check_name(name)?;
         let (addr, prefix) = config.kernel_addr;
         let builder = DeviceBuilder::new()
             .name(name.clone())
@@ -110,46 +93,14 @@ impl TunDevice {
 
     /// Reads one datagram into `buf`; `None` when nothing is waiting.
     pub fn recv(&self, buf: &mut [u8]) -> Result<Option<usize>, Error> {
-        loop {
-            match self.dev.recv(buf) {
-                Ok(n) => return Ok(Some(n)),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(source) => {
-                    return Err(Error::Io {
-                        dev: self.name.clone(),
-                        action: "read",
-                        source,
-                    });
-                }
-            }
-        }
+        recv_on(&self.dev, &self.name, buf)
     }
 
     /// Writes one datagram. `Ok(false)` when the kernel would not take it now (a full backlog,
     /// or a datagram it rejects as invalid): it is lost, as on a NIC whose queue is full, and
     /// TCP recovers it.
     pub fn send(&self, datagram: &[u8]) -> Result<bool, Error> {
-        loop {
-            match self.dev.send(datagram) {
-                Ok(_) => return Ok(true),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e)
-                    if e.kind() == io::ErrorKind::WouldBlock
-                        || e.raw_os_error() == Some(nix::libc::ENOBUFS)
-                        || e.raw_os_error() == Some(nix::libc::EINVAL) =>
-                {
-                    return Ok(false);
-                }
-                Err(source) => {
-                    return Err(Error::Io {
-                        dev: self.name.clone(),
-                        action: "write",
-                        source,
-                    });
-                }
-            }
-        }
+        send_on(&self.dev, &self.name, datagram)
     }
 }
 
@@ -159,8 +110,77 @@ impl AsFd for TunDevice {
     }
 }
 
+/// Reads one frame or datagram; `None` when nothing is waiting.
+pub(crate) fn recv_on(
+    dev: &SyncDevice,
+    name: &str,
+    buf: &mut [u8],
+) -> Result<Option<usize>, Error> {
+    loop {
+        match dev.recv(buf) {
+            Ok(n) => return Ok(Some(n)),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(source) => {
+                return Err(Error::Io {
+                    dev: name.to_string(),
+                    action: "read",
+                    source,
+                });
+            }
+        }
+    }
+}
+
+/// Writes one frame or datagram; `Ok(false)` when the kernel would not take it now.
+pub(crate) fn send_on(dev: &SyncDevice, name: &str, bytes: &[u8]) -> Result<bool, Error> {
+    loop {
+        match dev.send(bytes) {
+            Ok(_) => return Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e)
+                if e.kind() == io::ErrorKind::WouldBlock
+                    || e.raw_os_error() == Some(nix::libc::ENOBUFS)
+                    || e.raw_os_error() == Some(nix::libc::EINVAL) =>
+            {
+                return Ok(false);
+            }
+            Err(source) => {
+                return Err(Error::Io {
+                    dev: name.to_string(),
+                    action: "write",
+                    source,
+                });
+            }
+        }
+    }
+}
+
+/// Checks an interface name before any system call.
+pub(crate) fn check_name(name: &str) -> Result<(), Error> {
+    let bad_name = |why: &str| Error::Open {
+        dev: name.to_string(),
+        reason: format!("{why}; pick another name with --dev"),
+    };
+    if name.is_empty() {
+        return Err(bad_name("the name is empty"));
+    }
+    if name.len() > MAX_NAME_LEN {
+        return Err(bad_name("Linux interface names are at most 15 bytes long"));
+    }
+    if name == "." || name == ".." || name.contains(['/', ':', '%']) {
+        return Err(bad_name(
+            "an interface name cannot be . or .. or contain / : or %",
+        ));
+    }
+    if name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad_name("an interface name cannot contain spaces"));
+    }
+    Ok(())
+}
+
 /// Explains a failed create in the words of the usual causes.
-fn open_error(dev: &str, e: io::Error) -> Error {
+pub(crate) fn open_error(dev: &str, e: io::Error) -> Error {
     use nix::libc;
     let hint = match e.raw_os_error() {
         Some(libc::EPERM | libc::EACCES) => {

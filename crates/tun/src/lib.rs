@@ -10,6 +10,10 @@
 //!   becomes the `ppoll` timeout, every datagram read goes to `handle_packet` and every
 //!   datagram from `poll_transmit` is written to the device.
 //!
+//! - [`TapDevice`] is a layer-2 TAP device, a port of a bridge, with [`EthernetFramer`] to put
+//!   the stack's datagrams in Ethernet frames (how a tcplab host joins kernel hosts in a
+//!   scenario run on real namespaces).
+//!
 //! The device is opened with the `tun-rs` crate; this crate itself has no `unsafe`.
 //!
 //! Guarantees: the stack's MTU is the device's, read back after it is set, and no datagram
@@ -21,11 +25,13 @@
 mod device;
 mod driver;
 pub mod netns;
+mod tap;
 
 use std::io;
 
 pub use device::{TunConfig, TunDevice};
 pub use driver::{Clock, Direction, Driver, Stats};
+pub use tap::{ETH_HEADER, EthernetFramer, TapDevice, parse_mac};
 
 /// What went wrong, as a sentence that says how to fix it where there is a fix.
 #[derive(Debug, thiserror::Error)]

@@ -179,8 +179,18 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Runs a tool in a host's namespace: (succeeded, stdout, stderr).
-    fn tool(&self, host: usize, program: &str, args: &[&str]) -> (bool, String, String) {
+    /// Runs a tool on a host: the real one in a kernel host's namespace, the simulator's
+    /// on a tcplab host's thread. (succeeded, stdout, stderr).
+    fn tool(&mut self, host: usize, program: &str, args: &[&str]) -> (bool, String, String) {
+        if self.lab.hosts[host].tap.is_some() {
+            let argv = std::iter::once(program)
+                .chain(args.iter().copied())
+                .map(str::to_string)
+                .collect();
+            return self.workers[host]
+                .tool(argv)
+                .unwrap_or_else(|e| (false, String::new(), e));
+        }
         match in_ns(&self.ns(host), program, args).output() {
             Ok(o) => (
                 o.status.success(),
@@ -345,7 +355,11 @@ impl<'a> Run<'a> {
                 words.extend(td.filter.iter().map(|w| w.text.clone()));
                 let mut error = None;
                 if let Some(f) = &td.file {
-                    let iface = td.interface.as_ref().map_or(IFACE, |i| i.text.as_str());
+                    // A tcplab host has one interface, its TAP port, whatever `-i` names.
+                    let iface = match &self.lab.hosts[host].tap {
+                        Some(tap) => tap.as_str(),
+                        None => td.interface.as_ref().map_or(IFACE, |i| i.text.as_str()),
+                    };
                     let filter: Vec<String> = td.filter.iter().map(|w| w.text.clone()).collect();
                     let ns = self.ns(host);
                     match Tcpdump::start(&ns, iface, std::path::Path::new(&f.text), &filter) {
@@ -446,7 +460,7 @@ impl<'a> Run<'a> {
     }
 
     /// The real tool's output after the script's greps, or why it failed.
-    fn snapshot(&self, host: usize, snap: &Snapshot) -> (String, Result<String, String>) {
+    fn snapshot(&mut self, host: usize, snap: &Snapshot) -> (String, Result<String, String>) {
         let args: Vec<&str> = snap.args.iter().map(|w| w.text.as_str()).collect();
         let tool = tool_name(snap.tool);
         let line = command_line(tool, &args, &snap.greps);

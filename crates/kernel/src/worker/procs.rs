@@ -3,20 +3,18 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::os::fd::OwnedFd;
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, OnceLock};
 
 use rustix::event::PollFlags;
-use rustix::net::{AddressFamily, RecvFlags, SendFlags, SocketFlags, SocketType};
-use tcplab_sim::scenario::{KillTarget, Shutdown, Span};
+use tcplab_sim::scenario::{KillTarget, Shutdown, SockOpt, Span};
 use tcplab_sim::{EventKind, RunWarning, pattern_byte};
 use tcplab_stack::{Errno, Instant};
 
-use super::{OpKind, Output, RecView, Req, Target, errno, pending, wait};
-use crate::sockopt;
+use super::net::Net;
+use super::{OpKind, Output, RecView, Req, Target, pending};
 
 mod slots;
 
@@ -25,8 +23,8 @@ const WRITE_CHUNK: u64 = 65536;
 
 /// A socket of a process.
 #[derive(Debug)]
-struct Sock {
-    fd: OwnedFd,
+struct Sock<S> {
+    fd: S,
     rec: usize,
     listener: bool,
     accept_once: bool,
@@ -41,8 +39,8 @@ struct Sock {
     quiet: bool,
 }
 
-impl Sock {
-    fn new(fd: OwnedFd, rec: usize) -> Sock {
+impl<S> Sock<S> {
+    fn new(fd: S, rec: usize) -> Sock<S> {
         Sock {
             fd,
             rec,
@@ -61,12 +59,12 @@ impl Sock {
 }
 
 #[derive(Debug)]
-struct Proc {
+struct Proc<S> {
     pid: u32,
     name: String,
     nc: bool,
     alive: bool,
-    socks: BTreeMap<u32, Sock>,
+    socks: BTreeMap<u32, Sock<S>>,
 }
 
 /// One descriptor, from the call that made it until after its close.
@@ -99,20 +97,20 @@ pub(crate) struct Slot {
 
 /// Everything one host runs. See the module docs of `worker`.
 #[derive(Debug)]
-pub(crate) struct Host {
+pub(crate) struct Host<N: Net> {
     name: String,
     /// The host's address is IPv6: `nc -l` and `listen PORT` bind `::`.
     v6: bool,
-    /// Set TCP_CONGESTION to cubic on every new socket (see `Lab::cubic_per_socket`).
-    cubic: bool,
+    /// Where the socket calls go.
+    net: N,
     prog_name: String,
     t0: Arc<OnceLock<std::time::Instant>>,
-    procs: Vec<Proc>,
+    procs: Vec<Proc<N::Sock>>,
     prog: Option<usize>,
     jobs: BTreeMap<u32, usize>,
     next_pid: u32,
     recs: Vec<Rec>,
-    slots: super::Slots,
+    slots: BTreeMap<String, Slot>,
     /// Per listener record: the slots whose `accept` waits for it, in order.
     waiters: BTreeMap<usize, VecDeque<String>>,
     out: Output,
@@ -121,22 +119,27 @@ pub(crate) struct Host {
     call_t: std::cell::Cell<Option<Instant>>,
 }
 
-fn sockaddr(a: rustix::net::SocketAddrAny) -> Option<SocketAddr> {
-    SocketAddr::try_from(a).ok()
+/// The wildcard address of a family.
+fn any_addr(v6: bool) -> IpAddr {
+    if v6 {
+        IpAddr::V6(Ipv6Addr::UNSPECIFIED)
+    } else {
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+    }
 }
 
-impl Host {
+impl<N: Net> Host<N> {
     pub(crate) fn new(
         name: String,
         v6: bool,
-        cubic: bool,
+        net: N,
         prog_name: String,
         t0: Arc<OnceLock<std::time::Instant>>,
-    ) -> Host {
+    ) -> Host<N> {
         Host {
             name,
             v6,
-            cubic,
+            net,
             prog_name,
             t0,
             procs: Vec::new(),
@@ -199,8 +202,10 @@ impl Host {
                         fds.push((&s.fd, want));
                     }
                 }
-                wait(&fds, wake)
+                self.net.wait(&fds, wake)
             };
+            let events = self.net.take_events();
+            self.out.events.extend(events);
             for (i, revents) in ready {
                 if i == 0 {
                     continue;
@@ -220,8 +225,12 @@ impl Host {
     /// Closes everything still open, as the process exits do at the end of a run.
     pub(crate) fn finish(mut self) -> Output {
         for p in &mut self.procs {
-            p.socks.clear();
+            for (_, s) in std::mem::take(&mut p.socks) {
+                self.net.close(s.fd);
+            }
         }
+        let events = self.net.take_events();
+        self.out.events.extend(events);
         self.out
     }
 
@@ -253,6 +262,26 @@ impl Host {
             }
             Req::Lookup(t, reply) => {
                 let _ = reply.send(self.lookup(&t));
+            }
+            Req::Tool(argv, reply) => {
+                let owners: Vec<(&N::Sock, String)> = self
+                    .procs
+                    .iter()
+                    .filter(|p| p.alive)
+                    .flat_map(|p| {
+                        p.socks
+                            .values()
+                            .map(move |s| (&s.fd, format!("{}/{}", p.pid, p.name)))
+                    })
+                    .collect();
+                let res = self.net.tool(&argv, &owners).unwrap_or_else(|| {
+                    (
+                        false,
+                        String::new(),
+                        "the host's tools run in its namespace".into(),
+                    )
+                });
+                let _ = reply.send(res);
             }
         }
     }
@@ -349,7 +378,7 @@ impl Host {
         (3..).find(|n| !used.contains(n)).unwrap_or(3)
     }
 
-    fn add_sock(&mut self, p: usize, fd: OwnedFd) -> u32 {
+    fn add_sock(&mut self, p: usize, fd: N::Sock) -> u32 {
         let vfd = self.lowest_free();
         self.recs.push(Rec {
             pid: self.procs[p].pid,
@@ -366,24 +395,11 @@ impl Host {
     }
 
     fn new_socket(&mut self, p: usize, v6: bool) -> Option<u32> {
-        let family = if v6 {
-            AddressFamily::INET6
-        } else {
-            AddressFamily::INET
-        };
         self.begin();
-        let res = rustix::net::socket_with(
-            family,
-            SocketType::STREAM,
-            SocketFlags::NONBLOCK | SocketFlags::CLOEXEC,
-            Some(rustix::net::ipproto::TCP),
-        );
+        let res = self.net.socket(v6);
         let name = if v6 { "AF_INET6" } else { "AF_INET" };
         match res {
             Ok(fd) => {
-                if self.cubic {
-                    let _ = rustix::net::sockopt::set_tcp_congestion(&fd, "cubic");
-                }
                 let vfd = self.add_sock(p, fd);
                 self.record_call(
                     p,
@@ -398,28 +414,26 @@ impl Host {
                     p,
                     "socket",
                     format!("{name}, SOCK_STREAM, IPPROTO_TCP"),
-                    Err(errno(e)),
+                    Err(e),
                 );
                 None
             }
         }
     }
 
-    fn sock(&self, p: usize, vfd: u32) -> Option<&Sock> {
+    fn sock(&self, p: usize, vfd: u32) -> Option<&Sock<N::Sock>> {
         self.procs.get(p)?.socks.get(&vfd)
     }
 
-    fn sock_mut(&mut self, p: usize, vfd: u32) -> Option<&mut Sock> {
+    fn sock_mut(&mut self, p: usize, vfd: u32) -> Option<&mut Sock<N::Sock>> {
         self.procs.get_mut(p)?.socks.get_mut(&vfd)
     }
 
     fn learn_tuple(&mut self, p: usize, vfd: u32) {
-        let Some(s) = self.sock(p, vfd) else { return };
-        let local = rustix::net::getsockname(&s.fd).ok().and_then(sockaddr);
-        let peer = rustix::net::getpeername(&s.fd)
-            .ok()
-            .flatten()
-            .and_then(sockaddr);
+        let Some(s) = self.procs.get(p).and_then(|pr| pr.socks.get(&vfd)) else {
+            return;
+        };
+        let (local, peer) = self.net.addrs(&s.fd);
         let r = s.rec;
         if local.is_some() {
             self.recs[r].local = local;
@@ -431,10 +445,8 @@ impl Host {
 
     fn connect(&mut self, p: usize, vfd: u32, dst: SocketAddr) -> Option<Block> {
         self.begin();
-        let res = self
-            .sock(p, vfd)
-            .map(|s| rustix::net::connect(&s.fd, &dst))?;
-        let res = res.map_err(errno);
+        let s = self.procs.get(p)?.socks.get(&vfd)?;
+        let res = self.net.connect(&s.fd, dst);
         self.record_call(p, "connect", format!("{vfd}, {dst}"), res.map(|()| 0));
         let nc = self.procs[p].nc;
         let rec = self.sock(p, vfd).map(|s| s.rec)?;
@@ -463,11 +475,11 @@ impl Host {
     }
 
     fn bind_listen(&mut self, p: usize, vfd: u32, local: SocketAddr, backlog: i32) -> bool {
-        let Some(s) = self.sock(p, vfd) else {
+        let Some(s) = self.procs.get(p).and_then(|pr| pr.socks.get(&vfd)) else {
             return false;
         };
         self.call_t.set(Some(self.now()));
-        let res = rustix::net::bind(&s.fd, &local).map_err(errno);
+        let res = self.net.bind(&s.fd, local);
         self.record_call(p, "bind", format!("{vfd}, {local}"), res.map(|()| 0));
         if res.is_err() {
             return false;
@@ -475,11 +487,11 @@ impl Host {
         if let Some(r) = self.sock(p, vfd).map(|s| s.rec) {
             self.recs[r].local = Some(local);
         }
-        let Some(s) = self.sock(p, vfd) else {
+        let Some(s) = self.procs.get(p).and_then(|pr| pr.socks.get(&vfd)) else {
             return false;
         };
         self.call_t.set(Some(self.now()));
-        let res = rustix::net::listen(&s.fd, backlog).map_err(errno);
+        let res = self.net.listen(&s.fd, backlog);
         self.record_call(p, "listen", format!("{vfd}, {backlog}"), res.map(|()| 0));
         if res.is_ok()
             && let Some(s) = self.sock_mut(p, vfd)
@@ -489,14 +501,6 @@ impl Host {
         res.is_ok()
     }
 
-    fn any_addr(v6: bool) -> IpAddr {
-        if v6 {
-            IpAddr::V6(Ipv6Addr::UNSPECIFIED)
-        } else {
-            IpAddr::V4(Ipv4Addr::UNSPECIFIED)
-        }
-    }
-
     /// `nc -l PORT`: SO_REUSEADDR, bind to the wildcard address, backlog 1, read mode.
     fn listen_nc(&mut self, p: usize, port: u16) {
         let v6 = self.host_v6();
@@ -504,8 +508,10 @@ impl Host {
             return;
         };
         let res = self
-            .sock(p, vfd)
-            .map(|s| rustix::net::sockopt::set_socket_reuseaddr(&s.fd, true).map_err(errno));
+            .procs
+            .get(p)
+            .and_then(|pr| pr.socks.get(&vfd))
+            .map(|s| self.net.setsockopt(&s.fd, SockOpt::ReuseAddr(true)));
         if let Some(res) = res {
             self.record_call(
                 p,
@@ -514,7 +520,7 @@ impl Host {
                 res.map(|()| 0),
             );
         }
-        if self.bind_listen(p, vfd, SocketAddr::new(Host::any_addr(v6), port), 1)
+        if self.bind_listen(p, vfd, SocketAddr::new(any_addr(v6), port), 1)
             && let Some(s) = self.sock_mut(p, vfd)
         {
             s.accept_once = true;
@@ -568,7 +574,7 @@ impl Host {
         let rec = s.rec;
         // The call's time is when it was made: what the kernel does in it comes after.
         let t = self.now();
-        drop(s);
+        self.net.close(s.fd);
         self.recs[rec].open = false;
         self.out.events.push((
             t,
@@ -607,10 +613,10 @@ impl Host {
                 self.pump_read(p, vfd);
             } else {
                 let e = self
-                    .sock(p, vfd)
-                    .and_then(|s| rustix::net::sockopt::socket_error(&s.fd).ok())
-                    .and_then(|r| r.err())
-                    .map(errno);
+                    .procs
+                    .get(p)
+                    .and_then(|pr| pr.socks.get(&vfd))
+                    .and_then(|s| self.net.take_error(&s.fd));
                 if let Some(e) = e {
                     if let Some(s) = self.sock_mut(p, vfd) {
                         s.error = Some(e);
@@ -638,11 +644,10 @@ impl Host {
     }
 
     fn connect_done(&mut self, p: usize, vfd: u32) {
-        let Some(s) = self.sock(p, vfd) else { return };
-        let err = match rustix::net::sockopt::socket_error(&s.fd) {
-            Ok(Ok(())) => None,
-            Ok(Err(e)) | Err(e) => Some(errno(e)),
+        let Some(s) = self.procs.get(p).and_then(|pr| pr.socks.get(&vfd)) else {
+            return;
         };
+        let err = self.net.take_error(&s.fd);
         if let Some(s) = self.sock_mut(p, vfd) {
             s.connecting = false;
             s.error = err;
@@ -670,16 +675,17 @@ impl Host {
 
     fn accept_ready(&mut self, p: usize, lvfd: u32) {
         loop {
-            let Some(l) = self.sock(p, lvfd) else { return };
+            let Some(l) = self.procs.get(p).and_then(|pr| pr.socks.get(&lvfd)) else {
+                return;
+            };
             let (reading, once, lrec) = (l.reading, l.accept_once, l.rec);
             self.call_t.set(Some(self.now()));
-            let res =
-                rustix::net::acceptfrom_with(&l.fd, SocketFlags::NONBLOCK | SocketFlags::CLOEXEC);
+            let res = self.net.accept(&l.fd);
             let (fd, peer) = match res {
-                Ok((fd, peer)) => (fd, peer.and_then(sockaddr)),
-                Err(e) if e == rustix::io::Errno::AGAIN => return,
+                Ok(v) => v,
+                Err(Errno::EAGAIN) => return,
                 Err(e) => {
-                    self.record_call(p, "accept", lvfd.to_string(), Err(errno(e)));
+                    self.record_call(p, "accept", lvfd.to_string(), Err(e));
                     return;
                 }
             };
@@ -712,16 +718,18 @@ impl Host {
     fn pump_read(&mut self, p: usize, vfd: u32) {
         let mut buf = vec![0u8; READ_CHUNK];
         loop {
-            let Some(s) = self.sock(p, vfd) else { return };
+            let Some(s) = self.procs.get(p).and_then(|pr| pr.socks.get(&vfd)) else {
+                return;
+            };
             if s.eof || s.connecting || !self.procs[p].alive {
                 return;
             }
             self.call_t.set(Some(self.now()));
-            let res = rustix::net::recv(&s.fd, &mut buf[..], RecvFlags::DONTWAIT);
+            let res = self.net.recv(&s.fd, &mut buf[..]);
             let nc = self.procs[p].nc;
             match res {
-                Err(e) if e == rustix::io::Errno::AGAIN => return,
-                Ok((0, _)) => {
+                Err(Errno::EAGAIN) => return,
+                Ok(0) => {
                     self.record_call(p, "read", format!("{vfd}, {READ_CHUNK}"), Ok(0));
                     if let Some(s) = self.sock_mut(p, vfd) {
                         s.eof = true;
@@ -732,14 +740,13 @@ impl Host {
                     }
                     return;
                 }
-                Ok((n, _)) => {
+                Ok(n) => {
                     self.record_call(p, "read", format!("{vfd}, {READ_CHUNK}"), Ok(n as i64));
                     if let Some(s) = self.sock_mut(p, vfd) {
                         s.received += n as u64;
                     }
                 }
                 Err(e) => {
-                    let e = errno(e);
                     // The simulator's stack reports the error before the read that sees it.
                     let first = self.sock(p, vfd).is_some_and(|s| s.error.is_none());
                     if first {
@@ -762,16 +769,18 @@ impl Host {
 
     fn pump_send(&mut self, p: usize, vfd: u32) {
         loop {
-            let Some(s) = self.sock(p, vfd) else { return };
+            let Some(s) = self.procs.get(p).and_then(|pr| pr.socks.get(&vfd)) else {
+                return;
+            };
             if s.connecting || s.to_send == 0 {
                 return;
             }
             let n = s.to_send.min(WRITE_CHUNK);
             let chunk: Vec<u8> = (0..n).map(|i| pattern_byte(s.sent + i)).collect();
             self.call_t.set(Some(self.now()));
-            let res = rustix::net::send(&s.fd, &chunk, SendFlags::DONTWAIT | SendFlags::NOSIGNAL);
+            let res = self.net.send(&s.fd, &chunk);
             match res {
-                Err(e) if e == rustix::io::Errno::AGAIN => return,
+                Err(Errno::EAGAIN) => return,
                 Ok(w) => {
                     self.record_call(p, "write", format!("{vfd}, {n} bytes"), Ok(w as i64));
                     if let Some(s) = self.sock_mut(p, vfd) {
@@ -783,10 +792,10 @@ impl Host {
                     }
                 }
                 Err(e) => {
-                    self.record_call(p, "write", format!("{vfd}, {n} bytes"), Err(errno(e)));
+                    self.record_call(p, "write", format!("{vfd}, {n} bytes"), Err(e));
                     if let Some(s) = self.sock_mut(p, vfd) {
                         s.to_send = 0;
-                        s.error = Some(errno(e));
+                        s.error = Some(e);
                     }
                     return;
                 }

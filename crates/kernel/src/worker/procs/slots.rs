@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl Host {
+impl<N: Net> Host<N> {
     /// Runs the socket program's commands whose turn has come, until nothing changes.
     pub(super) fn settle(&mut self) {
         loop {
@@ -34,7 +34,7 @@ impl Host {
         self.waiters.retain(|_, w| !w.is_empty());
     }
 
-    fn prog_sock(&self, rec: usize) -> Option<(usize, u32, &Sock)> {
+    fn prog_sock(&self, rec: usize) -> Option<(usize, u32, &Sock<N::Sock>)> {
         let p = self.prog?;
         self.procs[p]
             .socks
@@ -117,7 +117,7 @@ impl Host {
             .and_then(|s| s.rec)
             .filter(|&r| self.recs[r].open)
             .and_then(|r| self.prog_sock(r).map(|x| x.1));
-        let set_rec = |h: &mut Host, vfd: Option<u32>| {
+        let set_rec = |h: &mut Host<N>, vfd: Option<u32>| {
             let rec = vfd.and_then(|v| h.sock(p, v)).map(|s| s.rec);
             if let Some(s) = h.slots.get_mut(name) {
                 s.rec = rec;
@@ -141,7 +141,7 @@ impl Host {
             } => {
                 let vfd = existing.or_else(|| self.new_socket(p, addr.map_or(v6, |a| a.is_ipv6())));
                 set_rec(self, vfd);
-                let local = SocketAddr::new(addr.unwrap_or(Host::any_addr(v6)), port);
+                let local = SocketAddr::new(addr.unwrap_or(any_addr(v6)), port);
                 let backlog = backlog.map_or(128, |b| i32::try_from(b).unwrap_or(i32::MAX));
                 self.bind_listen(p, vfd?, local, backlog);
                 None
@@ -189,15 +189,14 @@ impl Host {
             }
             OpKind::Shutdown(how) => {
                 let (p, vfd) = self.open_fd(name, span, &OpKind::Shutdown(how))?;
-                let (h, word) = match how {
-                    Shutdown::Read => (rustix::net::Shutdown::Read, "SHUT_RD"),
-                    Shutdown::Write => (rustix::net::Shutdown::Write, "SHUT_WR"),
-                    Shutdown::Both => (rustix::net::Shutdown::Both, "SHUT_RDWR"),
+                let word = match how {
+                    Shutdown::Read => "SHUT_RD",
+                    Shutdown::Write => "SHUT_WR",
+                    Shutdown::Both => "SHUT_RDWR",
                 };
                 self.begin();
-                let res = self
-                    .sock(p, vfd)
-                    .map(|s| rustix::net::shutdown(&s.fd, h).map_err(errno))?;
+                let s = self.procs.get(p)?.socks.get(&vfd)?;
+                let res = self.net.shutdown(&s.fd, how);
                 self.record_call(p, "shutdown", format!("{vfd}, {word}"), res.map(|()| 0));
                 None
             }
@@ -209,7 +208,8 @@ impl Host {
             OpKind::SetOpt(opt) => {
                 let (p, vfd) = self.open_fd(name, span, &OpKind::SetOpt(opt))?;
                 self.begin();
-                let res = self.sock(p, vfd).map(|s| sockopt::set(&s.fd, opt))?;
+                let s = self.procs.get(p)?.socks.get(&vfd)?;
+                let res = self.net.setsockopt(&s.fd, opt);
                 self.record_call(p, "setsockopt", format!("{vfd}, {opt:?}"), res.map(|()| 0));
                 None
             }
