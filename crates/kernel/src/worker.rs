@@ -28,7 +28,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use rustix::event::{PollFd, PollFlags, poll};
-use tcplab_sim::scenario::{KillTarget, Shutdown, SockOpt, Span};
+use tcplab_sim::scenario::{KillTarget, Span};
 use tcplab_sim::{EventKind, RunWarning};
 use tcplab_stack::{Errno, Instant};
 
@@ -41,42 +41,7 @@ pub(crate) use tcplab::TcplabSetup;
 /// How long a request may take before the runner gives up on the thread.
 const REPLY: Duration = Duration::from_secs(10);
 
-/// A call of the socket program waiting for its turn on its socket.
-#[derive(Clone, Debug)]
-pub(crate) enum OpKind {
-    Socket,
-    Connect(SocketAddr),
-    Listen {
-        addr: Option<std::net::IpAddr>,
-        port: u16,
-        backlog: Option<u32>,
-    },
-    Accept {
-        listener: String,
-    },
-    Write(u64),
-    Read(bool),
-    Shutdown(Shutdown),
-    Close,
-    SetOpt(SockOpt),
-}
-
-impl OpKind {
-    fn name(&self) -> &'static str {
-        match self {
-            OpKind::Socket => "socket",
-            OpKind::Connect(_) => "connect",
-            OpKind::Listen { .. } => "listen",
-            OpKind::Accept { .. } => "accept",
-            OpKind::Write(_) => "write",
-            OpKind::Read(true) => "read",
-            OpKind::Read(false) => "noread",
-            OpKind::Shutdown(_) => "shutdown",
-            OpKind::Close => "close",
-            OpKind::SetOpt(_) => "setsockopt",
-        }
-    }
-}
+pub(crate) use tcplab_sim::run::OpKind;
 
 /// Which socket an assertion is about.
 #[derive(Clone, Debug)]

@@ -179,7 +179,10 @@ mod checks;
 mod commands;
 mod tracker;
 
-pub use checks::{check_packet_expects, sock_name, time_point, within};
+pub use checks::{
+    check_packet_expects, errno_expected, errno_verdict, output_expected, output_verdict,
+    sock_name, state_expected, state_verdict, time_point, within,
+};
 pub use commands::{command_line, grep_all};
 
 use tracker::{DescRec, Tracker};
@@ -191,8 +194,10 @@ struct Op {
     kind: OpKind,
 }
 
+/// A call of a host's socket program, as a script line makes it (the real-time backend's
+/// host threads run the same calls).
 #[derive(Clone, Debug)]
-enum OpKind {
+pub enum OpKind {
     Socket,
     Connect(SocketAddr),
     Listen {
@@ -211,7 +216,8 @@ enum OpKind {
 }
 
 impl OpKind {
-    fn name(&self) -> &'static str {
+    /// The command's word in a script.
+    pub fn name(&self) -> &'static str {
         match self {
             OpKind::Socket => "socket",
             OpKind::Connect(_) => "connect",

@@ -4,10 +4,11 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use tcplab_sim::run::{command_line, grep_all, sock_name, time_point, within};
-use tcplab_sim::scenario::{
-    ExpectedState, HostCommand, NcMode, Snapshot, SnapshotTool, SockRef, Sysctl,
+use tcplab_sim::run::{
+    command_line, errno_expected, errno_verdict, grep_all, output_expected, output_verdict,
+    state_expected, state_verdict,
 };
+use tcplab_sim::scenario::{HostCommand, NcMode, Snapshot, SnapshotTool, SockRef, Sysctl};
 use tcplab_stack::TcpState;
 
 use super::*;
@@ -342,17 +343,6 @@ impl<'a> Run<'a> {
                 }
             }
             HostCommand::Tcpdump(td) => {
-                let mut words = vec!["tcpdump".to_string()];
-                if td.numeric {
-                    words.push("-n".into());
-                }
-                if let Some(i) = &td.interface {
-                    words.extend(["-i".to_string(), i.text.clone()]);
-                }
-                if let Some(f) = &td.file {
-                    words.extend(["-w".to_string(), f.text.clone()]);
-                }
-                words.extend(td.filter.iter().map(|w| w.text.clone()));
                 let mut error = None;
                 if let Some(f) = &td.file {
                     // A tcplab host has one interface, its TAP port, whatever `-i` names.
@@ -384,7 +374,7 @@ impl<'a> Run<'a> {
                 }
                 self.push(EventKind::Command {
                     host: name,
-                    command: words.join(" "),
+                    command: td.command_line(),
                     error,
                 });
             }
@@ -485,56 +475,32 @@ impl<'a> Run<'a> {
                 state,
                 span,
             } => {
-                let expected = match state {
-                    ExpectedState::Is(s) => format!(
-                        "{} on {} in {} at {now}",
-                        sock_name(sock),
-                        host.name,
-                        s.netstat_name()
-                    ),
-                    ExpectedState::Gone => {
-                        format!("{} on {} to be gone at {now}", sock_name(sock), host.name)
-                    }
-                };
+                let expected = state_expected(sock, &host.name, state, now);
                 let (passed, seen) = match self.lookup(host.index, sock)? {
                     Err(why) => (false, why),
                     Ok(view) => {
                         let (_, table, _) = self.tool(host.index, "ss", &["-tan"]);
-                        let local = view.local;
                         let row = ss_rows(&table).into_iter().find(|(_, l, p)| {
-                            local.is_some_and(|a| same_addr(l, a))
+                            view.local.is_some_and(|a| same_addr(l, a))
                                 && match view.peer {
                                     Some(peer) => same_addr(p, peer),
                                     None => p.ends_with(":*"),
                                 }
                         });
-                        match (row, state) {
-                            (None, ExpectedState::Gone) => {
-                                (true, "it was not in the socket table".to_string())
-                            }
-                            (None, ExpectedState::Is(_)) => {
-                                let tuple = match (view.local, view.peer) {
-                                    (Some(l), Some(p)) => format!("{l} > {p}"),
-                                    (Some(l), None) => l.to_string(),
-                                    _ => "no address".into(),
-                                };
-                                (
-                                    false,
-                                    format!("it ({tuple}) was no longer in the socket table"),
-                                )
-                            }
-                            (Some((st, l, p)), want) => {
-                                let where_ = if p.ends_with(":*") {
-                                    l
-                                } else {
-                                    format!("{l} > {p}")
-                                };
-                                (
-                                    *want == ExpectedState::Is(st),
-                                    format!("it was in {} ({where_})", st.netstat_name()),
-                                )
-                            }
-                        }
+                        let row = row.map(|(st, l, p)| {
+                            let where_ = if p.ends_with(":*") {
+                                l
+                            } else {
+                                format!("{l} > {p}")
+                            };
+                            (st, where_)
+                        });
+                        let tuple = match (view.local, view.peer) {
+                            (Some(l), Some(p)) => format!("{l} > {p}"),
+                            (Some(l), None) => l.to_string(),
+                            _ => "no address".into(),
+                        };
+                        state_verdict(row, state, &tuple)
                     }
                 };
                 AssertionResult {
@@ -551,33 +517,10 @@ impl<'a> Run<'a> {
                 at,
                 span,
             } => {
-                let mut expected = match errno {
-                    Some(e) => format!(
-                        "the last failed call on {} on {} to have failed with {}",
-                        sock_name(sock),
-                        host.name,
-                        e.name()
-                    ),
-                    None => format!(
-                        "no failed call on {} on {} (errno none)",
-                        sock_name(sock),
-                        host.name
-                    ),
-                };
-                if let Some(tp) = at {
-                    expected.push_str(&format!(" at {}", time_point(tp)));
-                }
-                expected.push_str(&format!(" (checked at {now})"));
+                let expected = errno_expected(sock, &host.name, *errno, at.as_ref(), now);
                 let (passed, seen) = match self.lookup(host.index, sock)? {
                     Err(why) => (false, why),
-                    Ok(view) => match (view.last_err, errno) {
-                        (None, None) => (true, "no call on it had failed".to_string()),
-                        (None, Some(_)) => (false, "no call on it had failed".to_string()),
-                        (Some((got, t)), want) => (
-                            *want == Some(got) && at.is_none_or(|tp| within(t, &tp)),
-                            format!("a call failed with {} at {t}", got.name()),
-                        ),
-                    },
+                    Ok(view) => errno_verdict(view.last_err, *errno, at.as_ref()),
                 };
                 AssertionResult {
                     span: *span,
@@ -593,24 +536,8 @@ impl<'a> Run<'a> {
                 span,
             } => {
                 let (line, res) = self.snapshot(host.index, snapshot);
-                let expected = if *negate {
-                    format!("`{line}` on {} at {now} to print nothing", host.name)
-                } else {
-                    format!("`{line}` on {} at {now} to print a line", host.name)
-                };
-                let (passed, seen) = match res {
-                    Err(e) => (false, format!("the tool failed: {e}")),
-                    Ok(lines) => {
-                        let n = lines.lines().count();
-                        let first = lines.lines().next().unwrap_or("").trim_end();
-                        let seen = match n {
-                            0 => "it printed nothing".to_string(),
-                            1 => format!("it printed `{first}`"),
-                            n => format!("it printed {n} lines, the first `{first}`"),
-                        };
-                        ((n > 0) != *negate, seen)
-                    }
-                };
+                let expected = output_expected(&line, &host.name, *negate, now);
+                let (passed, seen) = output_verdict(res, *negate);
                 AssertionResult {
                     span: *span,
                     passed,

@@ -1,6 +1,8 @@
 //! The assertions: socket states, errnos and tool output at their step's time, packets over
 //! the whole run at its end.
 
+use tcplab_stack::TcpState;
+
 use super::commands::{command_line, grep_all, tool_of};
 use super::*;
 use crate::timeline::Event;
@@ -71,41 +73,19 @@ impl Interp<'_> {
                 state,
                 span,
             } => {
-                let want = match state {
-                    ExpectedState::Is(s) => s.netstat_name().to_string(),
-                    ExpectedState::Gone => "gone".to_string(),
-                };
-                let expected = format!("{} on {} {} at {now}", sock_name(sock), host.name, {
-                    if *state == ExpectedState::Gone {
-                        "to be gone".to_string()
-                    } else {
-                        format!("in {want}")
-                    }
-                });
+                let expected = state_expected(sock, &host.name, state, now);
                 let (passed, seen) = match self.resolve(host.index, sock) {
                     Err(why) => (false, why),
                     Ok(r) => {
                         let rec = self.tracker.recs[r].clone();
-                        match (self.find_entry(&rec), state) {
-                            (None, ExpectedState::Gone) => {
-                                (true, "it was not in the socket table".to_string())
-                            }
-                            (None, ExpectedState::Is(_)) => (
-                                false,
-                                format!("it ({}) was no longer in the socket table", rec.tuple()),
-                            ),
-                            (Some(entry), want) => {
-                                let ok = *want == ExpectedState::Is(entry.state);
-                                let where_ = entry.peer.map_or_else(
-                                    || entry.local.to_string(),
-                                    |p| format!("{} > {p}", entry.local),
-                                );
-                                (
-                                    ok,
-                                    format!("it was in {} ({where_})", entry.state.netstat_name()),
-                                )
-                            }
-                        }
+                        let row = self.find_entry(&rec).map(|entry| {
+                            let where_ = entry.peer.map_or_else(
+                                || entry.local.to_string(),
+                                |p| format!("{} > {p}", entry.local),
+                            );
+                            (entry.state, where_)
+                        });
+                        state_verdict(row, state, &rec.tuple())
                     }
                 };
                 AssertionResult {
@@ -122,37 +102,10 @@ impl Interp<'_> {
                 at,
                 span,
             } => {
-                let mut expected = match errno {
-                    Some(e) => format!(
-                        "the last failed call on {} on {} to have failed with {}",
-                        sock_name(sock),
-                        host.name,
-                        e.name()
-                    ),
-                    None => format!(
-                        "no failed call on {} on {} (errno none)",
-                        sock_name(sock),
-                        host.name
-                    ),
-                };
-                if let Some(tp) = at {
-                    expected.push_str(&format!(" at {}", time_point(tp)));
-                }
-                expected.push_str(&format!(" (checked at {now})"));
+                let expected = errno_expected(sock, &host.name, *errno, at.as_ref(), now);
                 let (passed, seen) = match self.resolve(host.index, sock) {
                     Err(why) => (false, why),
-                    Ok(r) => match (self.tracker.recs[r].last_err, errno) {
-                        (None, None) => (true, "no call on it had failed".to_string()),
-                        (None, Some(_)) => (false, "no call on it had failed".to_string()),
-                        (Some((got, t)), want) => {
-                            let errno_ok = *want == Some(got);
-                            let time_ok = at.is_none_or(|tp| within(t, &tp));
-                            (
-                                errno_ok && time_ok,
-                                format!("a call failed with {} at {t}", got.name()),
-                            )
-                        }
-                    },
+                    Ok(r) => errno_verdict(self.tracker.recs[r].last_err, *errno, at.as_ref()),
                 };
                 AssertionResult {
                     span: *span,
@@ -170,25 +123,13 @@ impl Interp<'_> {
                 let args: Vec<&str> = snapshot.args.iter().map(|w| w.text.as_str()).collect();
                 let tool = tool_of(snapshot.tool);
                 let command = command_line(tool, &args, &snapshot.greps);
-                let expected = if *negate {
-                    format!("`{command}` on {} at {now} to print nothing", host.name)
-                } else {
-                    format!("`{command}` on {} at {now} to print a line", host.name)
-                };
-                let (passed, seen) = match self.sim.tool_output(&host.name, tool, &args) {
-                    Err(e) => (false, format!("the tool failed: {e}")),
-                    Ok(out) => {
-                        let lines = grep_all(&out, &snapshot.greps);
-                        let n = lines.lines().count();
-                        let first = lines.lines().next().unwrap_or("").trim_end();
-                        let seen = match n {
-                            0 => "it printed nothing".to_string(),
-                            1 => format!("it printed `{first}`"),
-                            n => format!("it printed {n} lines, the first `{first}`"),
-                        };
-                        ((n > 0) != *negate, seen)
-                    }
-                };
+                let expected = output_expected(&command, &host.name, *negate, now);
+                let res = self
+                    .sim
+                    .tool_output(&host.name, tool, &args)
+                    .map(|out| grep_all(&out, &snapshot.greps))
+                    .map_err(|e| e.to_string());
+                let (passed, seen) = output_verdict(res, *negate);
                 AssertionResult {
                     span: *span,
                     passed,
@@ -210,6 +151,109 @@ impl Interp<'_> {
             self.sim.now(),
         );
         self.results.extend(results);
+    }
+}
+
+/// What `expect HOST: state SOCK STATE` expects, as a sentence.
+pub fn state_expected(sock: &SockRef, host: &str, state: &ExpectedState, now: Instant) -> String {
+    match state {
+        ExpectedState::Is(s) => format!(
+            "{} on {host} in {} at {now}",
+            sock_name(sock),
+            s.netstat_name()
+        ),
+        ExpectedState::Gone => format!("{} on {host} to be gone at {now}", sock_name(sock)),
+    }
+}
+
+/// Whether a socket's row in the socket table (its state and `local > peer`, or `None` when
+/// it has none) is what `want` says, and what was seen; `tuple` names the socket when it has
+/// no row.
+pub fn state_verdict(
+    row: Option<(TcpState, String)>,
+    want: &ExpectedState,
+    tuple: &str,
+) -> (bool, String) {
+    match (row, want) {
+        (None, ExpectedState::Gone) => (true, "it was not in the socket table".to_string()),
+        (None, ExpectedState::Is(_)) => (
+            false,
+            format!("it ({tuple}) was no longer in the socket table"),
+        ),
+        (Some((st, where_)), want) => (
+            *want == ExpectedState::Is(st),
+            format!("it was in {} ({where_})", st.netstat_name()),
+        ),
+    }
+}
+
+/// What `expect HOST: errno SOCK ERRNO [at T]` expects, as a sentence.
+pub fn errno_expected(
+    sock: &SockRef,
+    host: &str,
+    errno: Option<Errno>,
+    at: Option<&TimePoint>,
+    now: Instant,
+) -> String {
+    let mut expected = match errno {
+        Some(e) => format!(
+            "the last failed call on {} on {host} to have failed with {}",
+            sock_name(sock),
+            e.name()
+        ),
+        None => format!(
+            "no failed call on {} on {host} (errno none)",
+            sock_name(sock)
+        ),
+    };
+    if let Some(tp) = at {
+        expected.push_str(&format!(" at {}", time_point(tp)));
+    }
+    expected.push_str(&format!(" (checked at {now})"));
+    expected
+}
+
+/// Whether a socket's last failure (errno and time) is what was expected, and what was
+/// seen.
+pub fn errno_verdict(
+    last: Option<(Errno, Instant)>,
+    want: Option<Errno>,
+    at: Option<&TimePoint>,
+) -> (bool, String) {
+    match (last, want) {
+        (None, None) => (true, "no call on it had failed".to_string()),
+        (None, Some(_)) => (false, "no call on it had failed".to_string()),
+        (Some((got, t)), want) => (
+            want == Some(got) && at.is_none_or(|tp| within(t, tp)),
+            format!("a call failed with {} at {t}", got.name()),
+        ),
+    }
+}
+
+/// What `expect [not] HOST: TOOL … | grep …` expects, as a sentence.
+pub fn output_expected(command: &str, host: &str, negate: bool, now: Instant) -> String {
+    if negate {
+        format!("`{command}` on {host} at {now} to print nothing")
+    } else {
+        format!("`{command}` on {host} at {now} to print a line")
+    }
+}
+
+/// Whether a tool's output after the greps (or why the tool failed) is what was expected,
+/// and what was seen.
+pub fn output_verdict(lines: Result<String, String>, negate: bool) -> (bool, String) {
+    match lines {
+        Err(e) => (false, format!("the tool failed: {e}")),
+        Ok(lines) => {
+            let n = lines.lines().count();
+            let first = lines.lines().next().unwrap_or("").trim_end();
+            let seen = match n {
+                0 => "it printed nothing".to_string(),
+                1 => format!("it printed `{first}`"),
+                n => format!("it printed {n} lines, the first `{first}`"),
+            };
+            ((n > 0) != negate, seen)
+        }
     }
 }
 

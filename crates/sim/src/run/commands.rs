@@ -486,23 +486,12 @@ impl<'a> Interp<'a> {
                 }
             }
             HostCommand::Tcpdump(td) => {
-                let mut words = vec!["tcpdump".to_string()];
-                if td.numeric {
-                    words.push("-n".into());
-                }
-                if let Some(i) = &td.interface {
-                    words.extend(["-i".to_string(), i.text.clone()]);
-                }
-                if let Some(f) = &td.file {
-                    words.extend(["-w".to_string(), f.text.clone()]);
-                }
-                words.extend(td.filter.iter().map(|w| w.text.clone()));
                 let now = self.sim.now();
                 self.sim.timeline_mut().push(
                     now,
                     EventKind::Command {
                         host: name.to_string(),
-                        command: words.join(" "),
+                        command: td.command_line(),
                         error: None,
                     },
                 );

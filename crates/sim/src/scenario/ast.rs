@@ -428,6 +428,24 @@ pub struct Tcpdump {
     pub span: Span,
 }
 
+impl Tcpdump {
+    /// The command as the timeline shows it: `tcpdump [-n] [-i IF] [-w FILE] [FILTER…]`.
+    pub fn command_line(&self) -> String {
+        let mut words = vec!["tcpdump".to_string()];
+        if self.numeric {
+            words.push("-n".into());
+        }
+        if let Some(i) = &self.interface {
+            words.extend(["-i".to_string(), i.text.clone()]);
+        }
+        if let Some(f) = &self.file {
+            words.extend(["-w".to_string(), f.text.clone()]);
+        }
+        words.extend(self.filter.iter().map(|w| w.text.clone()));
+        words.join(" ")
+    }
+}
+
 /// The name of a socket of the socket program (`s`, `l`, `c`), unique per host.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SockName {
