@@ -41,6 +41,11 @@ pub(super) enum Blocked {
         expect_revents: Vec<Option<i64>>,
         deadline: Option<u64>,
     },
+    /// `close()` sleeping under SO_LINGER {1, t} (`Stack::close_blocking`).
+    Close {
+        live: Fd,
+        script: i64,
+    },
 }
 
 /// What one attempt at a call gave.
@@ -454,12 +459,10 @@ impl Runner<'_> {
             "close" => {
                 let e = arg(call, 0)?;
                 let live = self.live_fd(e)?;
-                let r = self.stack.close(now, live);
-                if r.is_ok() {
-                    self.fds.remove(&int(e)?);
-                }
-                self.drain_transmits();
-                done(r.map(|()| 0))
+                let script = int(e)?;
+                // A running process's close(): with SO_LINGER {1, t} it sleeps while the
+                // FIN is unacknowledged, for at most t seconds.
+                self.resume(Blocked::Close { live, script }, now, call)
             }
             "shutdown" => {
                 let live = self.live_fd(arg(call, 0)?)?;
@@ -587,6 +590,19 @@ impl Runner<'_> {
                         Attempt::Done(Ok(done as i64))
                     }
                     Err(e) => Attempt::Done(Err(e)),
+                }
+            }
+            Blocked::Close { live, script } => {
+                let r = self.stack.close_blocking(now, live);
+                self.drain_transmits();
+                match r {
+                    Err(Errno::EAGAIN) => Attempt::Blocked(Blocked::Close { live, script }),
+                    r => {
+                        if r.is_ok() {
+                            self.fds.remove(&script);
+                        }
+                        Attempt::Done(r.map(|()| 0))
+                    }
                 }
             }
             Blocked::Poll {
