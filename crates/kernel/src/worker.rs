@@ -77,8 +77,9 @@ pub(crate) enum Req {
         kind: OpKind,
     },
     Lookup(Target, Sender<Result<RecView, String>>),
-    /// A tool of a tcplab host (argv), answered with its result.
-    Tool(Vec<String>, Sender<net::ToolResult>),
+    /// A tool (argv) the host's thread runs itself, answered with its result, or `None`
+    /// when the runner is to run the real one in the host's namespace.
+    Tool(Vec<String>, Sender<Option<net::ToolResult>>),
 }
 
 /// What a host's thread makes its socket calls on.
@@ -193,8 +194,9 @@ impl Worker {
             .map_err(|_| "the host's thread did not answer (it panicked or hung)".to_string())
     }
 
-    /// Runs a tool of a tcplab host on its thread: (succeeded, stdout, stderr).
-    pub(crate) fn tool(&mut self, argv: Vec<String>) -> Result<net::ToolResult, String> {
+    /// Runs a tool on the host's thread: (succeeded, stdout, stderr), or `None` when the
+    /// thread leaves it to the real tool.
+    pub(crate) fn tool(&mut self, argv: Vec<String>) -> Result<Option<net::ToolResult>, String> {
         let (tx, rx) = mpsc::channel();
         self.request(Req::Tool(argv, tx))?;
         rx.recv_timeout(REPLY)

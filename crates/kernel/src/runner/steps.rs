@@ -180,17 +180,18 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Runs a tool on a host: the real one in a kernel host's namespace, the simulator's
-    /// on a tcplab host's thread. (succeeded, stdout, stderr).
+    /// Runs a tool on a host: on its thread where the thread takes it (a tcplab host's
+    /// tools; a kernel host's `sysctl` reads and writes, straight through `/proc/sys`), else
+    /// the real one in the host's namespace. (succeeded, stdout, stderr).
     fn tool(&mut self, host: usize, program: &str, args: &[&str]) -> (bool, String, String) {
-        if self.lab.hosts[host].tap.is_some() {
-            let argv = std::iter::once(program)
-                .chain(args.iter().copied())
-                .map(str::to_string)
-                .collect();
-            return self.workers[host]
-                .tool(argv)
-                .unwrap_or_else(|e| (false, String::new(), e));
+        let argv = std::iter::once(program)
+            .chain(args.iter().copied())
+            .map(str::to_string)
+            .collect();
+        match self.workers[host].tool(argv) {
+            Ok(Some(res)) => return res,
+            Ok(None) => {}
+            Err(e) => return (false, String::new(), e),
         }
         match in_ns(&self.ns(host), program, args).output() {
             Ok(o) => (

@@ -274,14 +274,7 @@ impl<N: Net> Host<N> {
                             .map(move |s| (&s.fd, format!("{}/{}", p.pid, p.name)))
                     })
                     .collect();
-                let res = self.net.tool(&argv, &owners).unwrap_or_else(|| {
-                    (
-                        false,
-                        String::new(),
-                        "the host's tools run in its namespace".into(),
-                    )
-                });
-                let _ = reply.send(res);
+                let _ = reply.send(self.net.tool(&argv, &owners));
             }
         }
     }
