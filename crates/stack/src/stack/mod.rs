@@ -204,6 +204,12 @@ pub struct Stack {
     ports: BTreeMap<u16, u32>,
     /// close() calls waiting for SO_LINGER, by the descriptor they close.
     lingering: BTreeMap<Fd, Linger>,
+    /// Every descriptor number from 3 below this one is taken (in `fds` or `lingering`), so
+    /// the lowest free number is found from here: opening N sockets costs O(N), not O(N²).
+    fd_hint: u32,
+    /// Unconnected sockets bound to each port (count), so the port checks of bind() and
+    /// connect() do not scan the descriptor table.
+    fresh_bound: BTreeMap<u16, u32>,
 }
 
 impl Stack {
@@ -230,6 +236,8 @@ impl Stack {
             next_port,
             ports: BTreeMap::new(),
             lingering: BTreeMap::new(),
+            fd_hint: 3,
+            fresh_bound: BTreeMap::new(),
         }
     }
 
@@ -1226,6 +1234,25 @@ impl Stack {
     /// Checks the stack's internal consistency; tests call it after every step. Returns the
     /// first broken invariant as a sentence.
     pub fn check_invariants(&self) -> Result<(), String> {
+        let mut bound = BTreeMap::new();
+        for k in self.fds.values() {
+            if let FdKind::Fresh(FreshSock { bound: Some(b), .. }) = k {
+                *bound.entry(b.port()).or_insert(0u32) += 1;
+            }
+        }
+        if bound != self.fresh_bound {
+            return Err(format!(
+                "bound unconnected sockets {bound:?} but the port index says {:?}",
+                self.fresh_bound
+            ));
+        }
+        if let Some(n) = (3..self.fd_hint)
+            .find(|&n| !self.fds.contains_key(&Fd(n)) && !self.lingering.contains_key(&Fd(n)))
+        {
+            return Err(format!(
+                "descriptor {n} is free but below the allocation hint"
+            ));
+        }
         for (c, s) in self.conns.iter() {
             let at =
                 |what: &str| format!("socket {} > {} ({:?}): {what}", s.local, s.remote, s.state);
