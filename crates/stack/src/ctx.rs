@@ -49,7 +49,17 @@ pub struct Output {
     pub tracing: bool,
     pub trace: VecDeque<crate::api::Trace>,
     ip_ident: u16,
+    /// Datagram buffers `poll_transmit` has emptied, reused by `emit` so that a steady flow
+    /// of segments allocates nothing (at most [`SPARE_BYTES`] of them are kept).
+    spare: Vec<Vec<u8>>,
+    spare_bytes: usize,
+    /// The payload of the segment being built, reused from one segment to the next.
+    pub payload: Vec<u8>,
 }
+
+/// Capacity of the emptied datagram buffers kept for reuse: a burst of a full congestion
+/// window at MTU 1500 is a few thousand datagrams.
+const SPARE_BYTES: usize = 8 << 20;
 
 impl Output {
     /// Serializes one segment with its IP header into the transmit queue. Returns false when
@@ -76,7 +86,15 @@ impl Output {
             flow_label: 0,
         };
         self.ip_ident = self.ip_ident.wrapping_add(1);
-        let mut bytes = vec![0u8; 60 + repr.buffer_len()];
+        let mut bytes = match self.spare.pop() {
+            Some(b) => {
+                self.spare_bytes -= b.capacity();
+                b
+            }
+            None => Vec::new(),
+        };
+        bytes.clear();
+        bytes.resize(60 + repr.buffer_len(), 0);
         match emit_ip_tcp(&mut bytes, &ip, repr) {
             Ok(len) => {
                 bytes.truncate(len);
@@ -95,6 +113,14 @@ impl Output {
                 tracing::error!("cannot emit segment {src} > {dst}: {e}");
                 false
             }
+        }
+    }
+
+    /// Takes back a datagram's buffer once its bytes have been handed out.
+    pub fn recycle(&mut self, bytes: Vec<u8>) {
+        if self.spare_bytes + bytes.capacity() <= SPARE_BYTES {
+            self.spare_bytes += bytes.capacity();
+            self.spare.push(bytes);
         }
     }
 

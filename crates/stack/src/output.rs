@@ -246,13 +246,20 @@ impl Sock {
         } else {
             self.select_window()
         };
-        let mut payload = Vec::new();
+        let mut payload = std::mem::take(&mut ctx.out.payload);
+        payload.clear();
         if len > 0 {
             // The queue invariant keeps [seq, seq+len) inside the send buffer; clamp anyway so
             // that a broken invariant shows up as a short segment, never a panic.
             let off = (seq.wrapping_sub(self.sndbuf_seq) as usize).min(self.sndbuf.len());
             let end = (off + len as usize).min(self.sndbuf.len());
-            payload.extend(self.sndbuf.range(off..end));
+            let (head, tail) = self.sndbuf.as_slices();
+            if off < head.len() {
+                payload.extend_from_slice(&head[off..end.min(head.len())]);
+            }
+            if end > head.len() {
+                payload.extend_from_slice(&tail[off.saturating_sub(head.len())..end - head.len()]);
+            }
         }
         if self.state != TcpState::SynSent || synack {
             flags.insert(TcpFlags::ACK);
@@ -282,6 +289,8 @@ impl Sock {
             0
         };
         let sent = ctx.out.emit_tos(self.local, self.remote, &repr, tos);
+        drop(repr);
+        ctx.out.payload = payload;
         self.stats.segs_out += 1;
         if len > 0 {
             self.stats.data_segs_out += 1;

@@ -348,11 +348,13 @@ impl Stack {
         }
         let d = self.out.tx.pop_front()?;
         buf[..d.bytes.len()].copy_from_slice(&d.bytes);
-        Some(Transmit {
+        let t = Transmit {
             len: d.bytes.len(),
             src: d.src,
             dst: d.dst,
-        })
+        };
+        self.out.recycle(d.bytes);
+        Some(t)
     }
 
     /// The earliest armed timer.

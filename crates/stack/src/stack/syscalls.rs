@@ -479,9 +479,12 @@ impl Stack {
         let sock = conns.get_mut(c).ok_or(Errno::EBADF)?;
         if !sock.rcvbuf.is_empty() {
             let n = buf.len().min(sock.rcvbuf.len());
-            for (dst, src) in buf.iter_mut().zip(sock.rcvbuf.drain(..n)) {
-                *dst = src;
-            }
+            // Two slice copies (the ring may wrap), then the bytes leave the ring.
+            let (head, tail) = sock.rcvbuf.as_slices();
+            let k = n.min(head.len());
+            buf[..k].copy_from_slice(&head[..k]);
+            buf[k..n].copy_from_slice(&tail[..n - k]);
+            sock.rcvbuf.drain(..n);
             sock.copied_seq = sock.copied_seq.wrapping_add(n as u32);
             sock.uncharge_read(n as u32);
             sock.rcv_space_adjust(&ctx);
