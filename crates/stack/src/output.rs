@@ -180,7 +180,8 @@ impl Sock {
     /// Options of a segment on an established connection (Linux: tcp_established_options()):
     /// `nop,nop,TS` and then `nop,nop,sack …` when the receive queue has holes.
     pub fn established_options(&self, ctx: &Ctx<'_>) -> Vec<TcpOption> {
-        let mut opts = Vec::new();
+        // nop, nop, TS, nop, nop, SACK at most: one allocation.
+        let mut opts = Vec::with_capacity(6);
         let mut remaining = MAX_TCP_OPTION_SPACE;
         if self.rx_opt.tstamp_ok {
             opts.push(TcpOption::Nop);

@@ -537,7 +537,9 @@ impl<'a> TcpRepr<'a> {
     pub fn parse(segment: &'a [u8]) -> Result<TcpRepr<'a>, Error> {
         let packet = TcpPacket::new_checked(segment)?;
         let opts = options_of(segment);
-        let mut options = Vec::new();
+        // Room for a usual option list at once (SYN: mss, sackOK, TS, nop, wscale; data: two
+        // nops and TS, maybe SACK), so parsing allocates once.
+        let mut options = Vec::with_capacity(if opts.is_empty() { 0 } else { 8 });
         let mut option_padding = Vec::new();
         let mut at = 0;
         while let Some(rest) = opts.get(at..).filter(|rest| !rest.is_empty()) {

@@ -10,6 +10,7 @@ use crate::api::{Domain, Event, Fd, TcpState, Transmit};
 use crate::assembler::Assembler;
 use crate::cc::{CaState, CcState, new_cc};
 use crate::ctx::{Ctx, Output};
+use crate::hash::FastHash;
 use crate::isn::IsnGenerator;
 use crate::listen::{Listener, ReqSock, send_reset_for};
 use crate::output::select_initial_window;
@@ -189,15 +190,15 @@ pub struct Stack {
     fds: BTreeMap<Fd, FdKind>,
     conns: Slab<Sock>,
     /// Time-wait, request and full sockets by (local, remote).
-    tuples: HashMap<(SocketAddr, SocketAddr), ConnRef>,
+    tuples: HashMap<(SocketAddr, SocketAddr), ConnRef, FastHash>,
     listeners: Slab<Listener>,
     /// Listeners by local port, then address (unspecified = any).
-    listen_map: HashMap<u16, Vec<(IpAddr, usize)>>,
+    listen_map: HashMap<u16, Vec<(IpAddr, usize)>, FastHash>,
     reqs: Slab<ReqSock>,
     tws: Slab<TwSock>,
     /// Armed timers in firing order; ties break by arming sequence.
     timers: BTreeSet<(Instant, u64, TimerRef)>,
-    conn_armed: HashMap<usize, [Option<(Instant, u64)>; 3]>,
+    conn_armed: HashMap<usize, [Option<(Instant, u64)>; 3], FastHash>,
     timer_seq: u64,
     next_port: u32,
     /// Ports in use by bound sockets (count of users).
@@ -219,19 +220,20 @@ impl Stack {
         let span = u32::from(range[1].saturating_sub(range[0])) + 1;
         // A seeded starting point, like Linux's hashed offset into the port range.
         let next_port = (config.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40) as u32 % span;
+        let hash = FastHash::new(config.seed.rotate_left(29) ^ 0x2545_f491_4f6c_dd1d);
         Stack {
             config,
             out: Output::default(),
             isn,
             fds: BTreeMap::new(),
             conns: Slab::default(),
-            tuples: HashMap::new(),
+            tuples: HashMap::with_hasher(hash),
             listeners: Slab::default(),
-            listen_map: HashMap::new(),
+            listen_map: HashMap::with_hasher(hash),
             reqs: Slab::default(),
             tws: Slab::default(),
             timers: BTreeSet::new(),
-            conn_armed: HashMap::new(),
+            conn_armed: HashMap::with_hasher(hash),
             timer_seq: 0,
             next_port,
             ports: BTreeMap::new(),
