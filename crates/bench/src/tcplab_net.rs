@@ -9,7 +9,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use tcplab_stack::{Domain, Errno, Fd, Instant, Stack, StackConfig, TcpState};
+use tcplab_stack::{Domain, Errno, Fd, Instant, Stack, StackConfig, Sysctls, TcpState};
 
 use crate::link::{Datagram, Pool, Queue};
 use crate::{
@@ -44,10 +44,17 @@ fn errno(call: &'static str, e: Errno) -> BenchError {
 
 impl Net {
     pub fn new(mtu: u32) -> Net {
+        Net::with_sysctls(mtu, &Sysctls::default())
+    }
+
+    /// Both hosts with these sysctls instead of Linux's defaults (for experiments; the
+    /// workloads use the defaults).
+    pub fn with_sysctls(mtu: u32, sysctls: &Sysctls) -> Net {
         let config = |addr: Ipv4Addr, seed| StackConfig {
             addrs: vec![IpAddr::V4(addr)],
             mtu,
             seed,
+            sysctls: sysctls.clone(),
             ..StackConfig::default()
         };
         Net {
@@ -210,7 +217,12 @@ fn open_one(net: &mut Net, lfd: Fd) -> Result<(Fd, Fd), BenchError> {
 /// One connection, `bytes` from a to b: the sender copies from the pattern, the receiver
 /// copies into its buffer and compares. The clock starts after the handshake.
 pub fn bulk(bytes: u64, mtu: u32) -> Result<BulkResult, BenchError> {
-    let mut net = Net::new(mtu);
+    bulk_with(bytes, mtu, &Sysctls::default())
+}
+
+/// [`bulk`] with other sysctls on both hosts.
+pub fn bulk_with(bytes: u64, mtu: u32, sysctls: &Sysctls) -> Result<BulkResult, BenchError> {
+    let mut net = Net::with_sysctls(mtu, sysctls);
     let lfd = net.listen(SERVER_PORT)?;
     let (cfd, sfd) = open_one(&mut net, lfd)?;
     let pattern = Pattern::new();
