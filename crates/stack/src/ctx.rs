@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 
-use tcplab_wire::{IpHeader, TcpRepr, emit_ip_tcp};
+use tcplab_wire::{IpHeader, TcpRepr, emit_ip_tcp_gather};
 
 use crate::api::{Event, Fd};
 use crate::stack::DropReason;
@@ -53,8 +53,6 @@ pub struct Output {
     /// of segments allocates nothing (at most [`SPARE_BYTES`] of them are kept).
     spare: Vec<Vec<u8>>,
     spare_bytes: usize,
-    /// The payload of the segment being built, reused from one segment to the next.
-    pub payload: Vec<u8>,
 }
 
 /// Capacity of the emptied datagram buffers kept for reuse: a burst of a full congestion
@@ -76,6 +74,19 @@ impl Output {
         repr: &TcpRepr<'_>,
         tos: u8,
     ) -> bool {
+        self.emit_gather(src, dst, repr, tos, &[repr.payload])
+    }
+
+    /// [`Output::emit_tos`] with the payload as consecutive parts in place of
+    /// `repr.payload` (the send ring's slices, copied once, straight into the datagram).
+    pub fn emit_gather(
+        &mut self,
+        src: SocketAddr,
+        dst: SocketAddr,
+        repr: &TcpRepr<'_>,
+        tos: u8,
+        parts: &[&[u8]],
+    ) -> bool {
         let ip = IpHeader {
             src: src.ip(),
             dst: dst.ip(),
@@ -94,8 +105,9 @@ impl Output {
             None => Vec::new(),
         };
         bytes.clear();
-        bytes.resize(60 + repr.buffer_len(), 0);
-        match emit_ip_tcp(&mut bytes, &ip, repr) {
+        let payload_len: usize = parts.iter().map(|p| p.len()).sum();
+        bytes.resize(60 + repr.header_len() + payload_len, 0);
+        match emit_ip_tcp_gather(&mut bytes, &ip, repr, parts) {
             Ok(len) => {
                 bytes.truncate(len);
                 let d = Datagram { bytes, src, dst };

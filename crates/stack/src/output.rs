@@ -247,19 +247,20 @@ impl Sock {
         } else {
             self.select_window()
         };
-        let mut payload = std::mem::take(&mut ctx.out.payload);
-        payload.clear();
+        // The payload stays in the send ring: its (at most two) slices are copied straight
+        // into the datagram.
+        let (mut head, mut tail): (&[u8], &[u8]) = (&[], &[]);
         if len > 0 {
             // The queue invariant keeps [seq, seq+len) inside the send buffer; clamp anyway so
             // that a broken invariant shows up as a short segment, never a panic.
             let off = (seq.wrapping_sub(self.sndbuf_seq) as usize).min(self.sndbuf.len());
             let end = (off + len as usize).min(self.sndbuf.len());
-            let (head, tail) = self.sndbuf.as_slices();
-            if off < head.len() {
-                payload.extend_from_slice(&head[off..end.min(head.len())]);
+            let (a, b) = self.sndbuf.as_slices();
+            if off < a.len() {
+                head = &a[off..end.min(a.len())];
             }
-            if end > head.len() {
-                payload.extend_from_slice(&tail[off.saturating_sub(head.len())..end - head.len()]);
+            if end > a.len() {
+                tail = &b[off.saturating_sub(a.len())..end - a.len()];
             }
         }
         if self.state != TcpState::SynSent || synack {
@@ -280,7 +281,7 @@ impl Sock {
             urgent: 0,
             options,
             option_padding: Vec::new(),
-            payload: &payload,
+            payload: &[],
         };
         // RFC 3168 / Linux tcp_ecn_send(): new data of an ECN connection is ECT(0).
         let new_data = len > 0 && !crate::seq::before(seq, self.snd_nxt);
@@ -289,9 +290,9 @@ impl Sock {
         } else {
             0
         };
-        let sent = ctx.out.emit_tos(self.local, self.remote, &repr, tos);
-        drop(repr);
-        ctx.out.payload = payload;
+        let sent = ctx
+            .out
+            .emit_gather(self.local, self.remote, &repr, tos, &[head, tail]);
         self.stats.segs_out += 1;
         if len > 0 {
             self.stats.data_segs_out += 1;
