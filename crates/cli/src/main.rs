@@ -10,7 +10,9 @@
 //! - `tcplab soak`: random networks, workloads and firewall flaps, one per seed, checked;
 //! - `tcplab drill`: packetdrill scripts against the stack in virtual time;
 //! - `tcplab up`: a tcplab host on a TUN device in real time, for the kernel's own tools;
-//! - `tcplab diff`: a scenario in the simulator and on the kernel, side by side.
+//! - `tcplab diff`: a scenario in the simulator and on the kernel, side by side;
+//! - `tcplab bench` (built with the `bench` feature): tcplab against smoltcp on bulk, churn
+//!   and many-connection workloads.
 //!
 //! Exit status: 0 on success, 1 when the work failed (data not delivered intact, a bad file, a
 //! malformed datagram), 2 on a usage error (clap's own).
@@ -21,6 +23,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+#[cfg(feature = "bench")]
+mod bench;
 mod decode;
 mod demo;
 mod diff;
@@ -97,6 +101,47 @@ enum Command {
     /// every difference beyond the kernel's timer granularity marked. The exit status is 0
     /// when they agree, 1 when they differ, 2 when the scenario cannot run.
     Diff(DiffArgs),
+    /// Run workloads on tcplab and on smoltcp in this process, interleaved, and compare.
+    ///
+    /// WORKLOAD is bulk (one checked 1 GiB transfer, MTU 1500 and 65535; Gbit/s), churn
+    /// (sequential connect / 1-byte request / 1-byte response / close cycles with TIME_WAIT;
+    /// connections/s) or many (N established connections exchanging 64-byte messages;
+    /// exchanges/s); all three if none is given. Each run is printed as it ends, then the
+    /// medians; the output ends with one `WORKLOAD tcplab=X smoltcp=Y ratio=Z` line per
+    /// workload. Build with `--features bench`. See docs/performance.md.
+    #[cfg(feature = "bench")]
+    Bench(BenchArgs),
+}
+
+#[cfg(feature = "bench")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum BenchWorkload {
+    Bulk,
+    Churn,
+    Many,
+}
+
+#[cfg(feature = "bench")]
+#[derive(Debug, Args)]
+struct BenchArgs {
+    /// The workloads to run (all if none).
+    #[arg(value_name = "WORKLOAD", value_enum)]
+    workloads: Vec<BenchWorkload>,
+    /// Runs per stack.
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    runs: u32,
+    /// Bytes per bulk transfer.
+    #[arg(long, value_name = "N", default_value_t = 1 << 30, value_parser = clap::value_parser!(u64).range(1..))]
+    bytes: u64,
+    /// Connections in many (smoltcp is capped at 10000).
+    #[arg(long, value_name = "N", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    conns: u64,
+    /// Cycles in churn.
+    #[arg(long, value_name = "N", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
+    cycles: u64,
+    /// The bulk MTU (default: a run at 1500 and one at 65535).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(576..=65535))]
+    mtu: Option<u32>,
 }
 
 /// Where `tcplab run` runs a scenario.
@@ -435,6 +480,26 @@ fn main() -> ExitCode {
             &mut out,
         ),
         Command::Up(args) => up::run(&up_options(args), &mut out),
+        #[cfg(feature = "bench")]
+        Command::Bench(args) => bench::run(
+            &bench::Options {
+                workloads: args
+                    .workloads
+                    .iter()
+                    .map(|w| match w {
+                        BenchWorkload::Bulk => bench::Workload::Bulk,
+                        BenchWorkload::Churn => bench::Workload::Churn,
+                        BenchWorkload::Many => bench::Workload::Many,
+                    })
+                    .collect(),
+                runs: args.runs,
+                bytes: args.bytes,
+                conns: args.conns as usize,
+                cycles: args.cycles,
+                mtu: args.mtu,
+            },
+            &mut out,
+        ),
         Command::Soak(args) => soak::run(
             &soak::Options {
                 seeds: args.seeds,

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 
-use tcplab_wire::{IpHeader, TcpRepr, emit_ip_tcp};
+use tcplab_wire::{IpHeader, TcpRepr, emit_ip_tcp_gather};
 
 use crate::api::{Event, Fd};
 use crate::stack::DropReason;
@@ -49,7 +49,15 @@ pub struct Output {
     pub tracing: bool,
     pub trace: VecDeque<crate::api::Trace>,
     ip_ident: u16,
+    /// Datagram buffers `poll_transmit` has emptied, reused by `emit` so that a steady flow
+    /// of segments allocates nothing (at most [`SPARE_BYTES`] of them are kept).
+    spare: Vec<Vec<u8>>,
+    spare_bytes: usize,
 }
+
+/// Capacity of the emptied datagram buffers kept for reuse: a burst of a full congestion
+/// window at MTU 1500 is a few thousand datagrams.
+const SPARE_BYTES: usize = 8 << 20;
 
 impl Output {
     /// Serializes one segment with its IP header into the transmit queue. Returns false when
@@ -66,6 +74,19 @@ impl Output {
         repr: &TcpRepr<'_>,
         tos: u8,
     ) -> bool {
+        self.emit_gather(src, dst, repr, tos, &[repr.payload])
+    }
+
+    /// [`Output::emit_tos`] with the payload as consecutive parts in place of
+    /// `repr.payload` (the send ring's slices, copied once, straight into the datagram).
+    pub fn emit_gather(
+        &mut self,
+        src: SocketAddr,
+        dst: SocketAddr,
+        repr: &TcpRepr<'_>,
+        tos: u8,
+        parts: &[&[u8]],
+    ) -> bool {
         let ip = IpHeader {
             src: src.ip(),
             dst: dst.ip(),
@@ -76,8 +97,17 @@ impl Output {
             flow_label: 0,
         };
         self.ip_ident = self.ip_ident.wrapping_add(1);
-        let mut bytes = vec![0u8; 60 + repr.buffer_len()];
-        match emit_ip_tcp(&mut bytes, &ip, repr) {
+        let mut bytes = match self.spare.pop() {
+            Some(b) => {
+                self.spare_bytes -= b.capacity();
+                b
+            }
+            None => Vec::new(),
+        };
+        bytes.clear();
+        let payload_len: usize = parts.iter().map(|p| p.len()).sum();
+        bytes.resize(60 + repr.header_len() + payload_len, 0);
+        match emit_ip_tcp_gather(&mut bytes, &ip, repr, parts) {
             Ok(len) => {
                 bytes.truncate(len);
                 let d = Datagram { bytes, src, dst };
@@ -95,6 +125,14 @@ impl Output {
                 tracing::error!("cannot emit segment {src} > {dst}: {e}");
                 false
             }
+        }
+    }
+
+    /// Takes back a datagram's buffer once its bytes have been handed out.
+    pub fn recycle(&mut self, bytes: Vec<u8>) {
+        if self.spare_bytes + bytes.capacity() <= SPARE_BYTES {
+            self.spare_bytes += bytes.capacity();
+            self.spare.push(bytes);
         }
     }
 

@@ -899,30 +899,21 @@ impl Sock {
     /// time (µs) a not-yet-expired candidate still has.
     pub fn rack_detect_loss(&mut self, ctx: &Ctx<'_>) -> u32 {
         let reo_wnd = i64::from(self.rack_reo_wnd());
-        let mut order: Vec<usize> = (0..self.rtx.len())
-            .filter(|&i| self.rtx.get(i).is_some_and(|s| !s.sacked))
-            .collect();
-        // Linux keeps these in transmit-time order (tsorted_sent_queue).
-        order.sort_by(|&a, &b| {
-            let (sa, sb) = (&self.rtx[a], &self.rtx[b]);
-            sa.sent_at.cmp(&sb.sent_at).then_with(|| {
-                if before(sa.end_seq, sb.end_seq) {
-                    std::cmp::Ordering::Less
-                } else {
-                    std::cmp::Ordering::Greater
-                }
-            })
-        });
+        // Linux walks its transmit-time-ordered list (tsorted_sent_queue) and stops at the
+        // first segment sent after the RACK segment. Whether a segment is sent after it depends
+        // on (sent_at, end_seq) alone, and marking one segment lost does not depend on another,
+        // so visiting every segment in queue order and skipping the later-sent ones marks the
+        // same segments and finds the same timeout, without building and sorting the order.
         let mut timeout = 0u32;
-        for i in order {
+        for i in 0..self.rtx.len() {
             let Some(s) = self.rtx.get(i) else { continue };
-            if s.lost && !s.retrans {
+            if s.sacked || (s.lost && !s.retrans) {
                 continue;
             }
             let sent_after = self.rack.mstamp > s.sent_at
                 || (self.rack.mstamp == s.sent_at && after(self.rack.end_seq, s.end_seq));
             if !sent_after {
-                break;
+                continue;
             }
             let elapsed = (ctx.now - s.sent_at).as_micros() as i64;
             let remaining = i64::from(self.rack.rtt_us) + reo_wnd - elapsed;

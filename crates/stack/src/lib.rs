@@ -18,6 +18,7 @@ pub mod assembler;
 pub mod cc;
 pub mod ctx;
 pub mod errno;
+pub mod hash;
 pub mod info;
 pub mod input;
 pub mod isn;

@@ -180,7 +180,8 @@ impl Sock {
     /// Options of a segment on an established connection (Linux: tcp_established_options()):
     /// `nop,nop,TS` and then `nop,nop,sack …` when the receive queue has holes.
     pub fn established_options(&self, ctx: &Ctx<'_>) -> Vec<TcpOption> {
-        let mut opts = Vec::new();
+        // nop, nop, TS, nop, nop, SACK at most: one allocation.
+        let mut opts = Vec::with_capacity(6);
         let mut remaining = MAX_TCP_OPTION_SPACE;
         if self.rx_opt.tstamp_ok {
             opts.push(TcpOption::Nop);
@@ -246,13 +247,21 @@ impl Sock {
         } else {
             self.select_window()
         };
-        let mut payload = Vec::new();
+        // The payload stays in the send ring: its (at most two) slices are copied straight
+        // into the datagram.
+        let (mut head, mut tail): (&[u8], &[u8]) = (&[], &[]);
         if len > 0 {
             // The queue invariant keeps [seq, seq+len) inside the send buffer; clamp anyway so
             // that a broken invariant shows up as a short segment, never a panic.
             let off = (seq.wrapping_sub(self.sndbuf_seq) as usize).min(self.sndbuf.len());
             let end = (off + len as usize).min(self.sndbuf.len());
-            payload.extend(self.sndbuf.range(off..end));
+            let (a, b) = self.sndbuf.as_slices();
+            if off < a.len() {
+                head = &a[off..end.min(a.len())];
+            }
+            if end > a.len() {
+                tail = &b[off.saturating_sub(a.len())..end - a.len()];
+            }
         }
         if self.state != TcpState::SynSent || synack {
             flags.insert(TcpFlags::ACK);
@@ -272,7 +281,7 @@ impl Sock {
             urgent: 0,
             options,
             option_padding: Vec::new(),
-            payload: &payload,
+            payload: &[],
         };
         // RFC 3168 / Linux tcp_ecn_send(): new data of an ECN connection is ECT(0).
         let new_data = len > 0 && !crate::seq::before(seq, self.snd_nxt);
@@ -281,7 +290,9 @@ impl Sock {
         } else {
             0
         };
-        let sent = ctx.out.emit_tos(self.local, self.remote, &repr, tos);
+        let sent = ctx
+            .out
+            .emit_gather(self.local, self.remote, &repr, tos, &[head, tail]);
         self.stats.segs_out += 1;
         if len > 0 {
             self.stats.data_segs_out += 1;

@@ -654,7 +654,18 @@ pub struct IpHeader {
 /// Linux: ip_queue_xmit() in net/ipv4/ip_output.c and inet6_csk_xmit() in
 /// net/ipv6/inet6_connection_sock.c build the same headers for TCP.
 pub fn emit_ip_tcp(buf: &mut [u8], ip: &IpHeader, tcp: &TcpRepr<'_>) -> Result<usize, Error> {
-    let tcp_len = tcp.buffer_len();
+    emit_ip_tcp_gather(buf, ip, tcp, &[tcp.payload])
+}
+
+/// [`emit_ip_tcp`] with the TCP payload given as consecutive parts in place of
+/// `tcp.payload` (see [`TcpRepr::emit_gather`]).
+pub fn emit_ip_tcp_gather(
+    buf: &mut [u8],
+    ip: &IpHeader,
+    tcp: &TcpRepr<'_>,
+    parts: &[&[u8]],
+) -> Result<usize, Error> {
+    let tcp_len = tcp.header_len() + parts.iter().map(|p| p.len()).sum::<usize>();
     let checksum = Checksum::Compute {
         src: ip.src,
         dst: ip.dst,
@@ -702,7 +713,7 @@ pub fn emit_ip_tcp(buf: &mut [u8], ip: &IpHeader, tcp: &TcpRepr<'_>) -> Result<u
         _ => return Err(Error::FamilyMismatch),
     };
     let rest = buf.get_mut(header_len..).unwrap_or_default();
-    Ok(header_len + tcp.emit(rest, checksum)?)
+    Ok(header_len + tcp.emit_gather(rest, checksum, parts)?)
 }
 
 fn check_room(buf: &[u8], need: usize) -> Result<(), Error> {

@@ -19,7 +19,9 @@ pub mod print;
 pub mod tcp;
 
 pub use error::Error;
-pub use ip::{IpHeader, IpRepr, Ipv4Packet, Ipv4Repr, Ipv6Packet, Ipv6Repr, emit_ip_tcp};
+pub use ip::{
+    IpHeader, IpRepr, Ipv4Packet, Ipv4Repr, Ipv6Packet, Ipv6Repr, emit_ip_tcp, emit_ip_tcp_gather,
+};
 pub use tcp::{Checksum, SackBlock, TcpFlags, TcpOption, TcpPacket, TcpRepr};
 
 /// IP protocol number of TCP.

@@ -537,7 +537,9 @@ impl<'a> TcpRepr<'a> {
     pub fn parse(segment: &'a [u8]) -> Result<TcpRepr<'a>, Error> {
         let packet = TcpPacket::new_checked(segment)?;
         let opts = options_of(segment);
-        let mut options = Vec::new();
+        // Room for a usual option list at once (SYN: mss, sackOK, TS, nop, wscale; data: two
+        // nops and TS, maybe SACK), so parsing allocates once.
+        let mut options = Vec::with_capacity(if opts.is_empty() { 0 } else { 8 });
         let mut option_padding = Vec::new();
         let mut at = 0;
         while let Some(rest) = opts.get(at..).filter(|rest| !rest.is_empty()) {
@@ -587,13 +589,26 @@ impl<'a> TcpRepr<'a> {
     ///
     /// [`buffer_len`]: Self::buffer_len
     pub fn emit(&self, buf: &mut [u8], checksum: Checksum) -> Result<usize, Error> {
+        self.emit_gather(buf, checksum, &[self.payload])
+    }
+
+    /// [`TcpRepr::emit`] with the payload given as consecutive parts (a ring buffer's two
+    /// slices) in place of `self.payload`, which is ignored: the parts are copied straight
+    /// into `buf`, with no intermediate buffer.
+    pub fn emit_gather(
+        &self,
+        buf: &mut [u8],
+        checksum: Checksum,
+        parts: &[&[u8]],
+    ) -> Result<usize, Error> {
         let header_len = self.header_len();
         if header_len > MAX_HEADER_LEN {
             return Err(Error::OptionsTooLong {
                 len: self.options_len(),
             });
         }
-        let total = header_len + self.payload.len();
+        let payload_len: usize = parts.iter().map(|p| p.len()).sum();
+        let total = header_len + payload_len;
         let have = buf.len();
         let Some(buf) = buf.get_mut(..total) else {
             return Err(Error::BufferTooSmall { need: total, have });
@@ -608,9 +623,13 @@ impl<'a> TcpRepr<'a> {
         packet.set_window_len(self.window);
         packet.set_checksum(0);
         packet.set_urgent_at(self.urgent);
-        let (header, payload) = buf.split_at_mut(header_len);
+        let (header, mut payload) = buf.split_at_mut(header_len);
         self.emit_options(header.get_mut(field::OPTIONS..).unwrap_or_default())?;
-        payload.copy_from_slice(self.payload);
+        for part in parts {
+            let (here, rest) = payload.split_at_mut(part.len());
+            here.copy_from_slice(part);
+            payload = rest;
+        }
         let sum = match checksum {
             Checksum::Keep => self.checksum,
             Checksum::Compute { src, dst } => {

@@ -10,6 +10,7 @@ use crate::api::{Domain, Event, Fd, TcpState, Transmit};
 use crate::assembler::Assembler;
 use crate::cc::{CaState, CcState, new_cc};
 use crate::ctx::{Ctx, Output};
+use crate::hash::FastHash;
 use crate::isn::IsnGenerator;
 use crate::listen::{Listener, ReqSock, send_reset_for};
 use crate::output::select_initial_window;
@@ -189,21 +190,27 @@ pub struct Stack {
     fds: BTreeMap<Fd, FdKind>,
     conns: Slab<Sock>,
     /// Time-wait, request and full sockets by (local, remote).
-    tuples: HashMap<(SocketAddr, SocketAddr), ConnRef>,
+    tuples: HashMap<(SocketAddr, SocketAddr), ConnRef, FastHash>,
     listeners: Slab<Listener>,
     /// Listeners by local port, then address (unspecified = any).
-    listen_map: HashMap<u16, Vec<(IpAddr, usize)>>,
+    listen_map: HashMap<u16, Vec<(IpAddr, usize)>, FastHash>,
     reqs: Slab<ReqSock>,
     tws: Slab<TwSock>,
     /// Armed timers in firing order; ties break by arming sequence.
     timers: BTreeSet<(Instant, u64, TimerRef)>,
-    conn_armed: HashMap<usize, [Option<(Instant, u64)>; 3]>,
+    conn_armed: HashMap<usize, [Option<(Instant, u64)>; 3], FastHash>,
     timer_seq: u64,
     next_port: u32,
     /// Ports in use by bound sockets (count of users).
     ports: BTreeMap<u16, u32>,
     /// close() calls waiting for SO_LINGER, by the descriptor they close.
     lingering: BTreeMap<Fd, Linger>,
+    /// Every descriptor number from 3 below this one is taken (in `fds` or `lingering`), so
+    /// the lowest free number is found from here: opening N sockets costs O(N), not O(N²).
+    fd_hint: u32,
+    /// Unconnected sockets bound to each port (count), so the port checks of bind() and
+    /// connect() do not scan the descriptor table.
+    fresh_bound: BTreeMap<u16, u32>,
 }
 
 impl Stack {
@@ -213,23 +220,26 @@ impl Stack {
         let span = u32::from(range[1].saturating_sub(range[0])) + 1;
         // A seeded starting point, like Linux's hashed offset into the port range.
         let next_port = (config.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40) as u32 % span;
+        let hash = FastHash::new(config.seed.rotate_left(29) ^ 0x2545_f491_4f6c_dd1d);
         Stack {
             config,
             out: Output::default(),
             isn,
             fds: BTreeMap::new(),
             conns: Slab::default(),
-            tuples: HashMap::new(),
+            tuples: HashMap::with_hasher(hash),
             listeners: Slab::default(),
-            listen_map: HashMap::new(),
+            listen_map: HashMap::with_hasher(hash),
             reqs: Slab::default(),
             tws: Slab::default(),
             timers: BTreeSet::new(),
-            conn_armed: HashMap::new(),
+            conn_armed: HashMap::with_hasher(hash),
             timer_seq: 0,
             next_port,
             ports: BTreeMap::new(),
             lingering: BTreeMap::new(),
+            fd_hint: 3,
+            fresh_bound: BTreeMap::new(),
         }
     }
 
@@ -340,11 +350,13 @@ impl Stack {
         }
         let d = self.out.tx.pop_front()?;
         buf[..d.bytes.len()].copy_from_slice(&d.bytes);
-        Some(Transmit {
+        let t = Transmit {
             len: d.bytes.len(),
             src: d.src,
             dst: d.dst,
-        })
+        };
+        self.out.recycle(d.bytes);
+        Some(t)
     }
 
     /// The earliest armed timer.
@@ -1226,6 +1238,25 @@ impl Stack {
     /// Checks the stack's internal consistency; tests call it after every step. Returns the
     /// first broken invariant as a sentence.
     pub fn check_invariants(&self) -> Result<(), String> {
+        let mut bound = BTreeMap::new();
+        for k in self.fds.values() {
+            if let FdKind::Fresh(FreshSock { bound: Some(b), .. }) = k {
+                *bound.entry(b.port()).or_insert(0u32) += 1;
+            }
+        }
+        if bound != self.fresh_bound {
+            return Err(format!(
+                "bound unconnected sockets {bound:?} but the port index says {:?}",
+                self.fresh_bound
+            ));
+        }
+        if let Some(n) = (3..self.fd_hint)
+            .find(|&n| !self.fds.contains_key(&Fd(n)) && !self.lingering.contains_key(&Fd(n)))
+        {
+            return Err(format!(
+                "descriptor {n} is free but below the allocation hint"
+            ));
+        }
         for (c, s) in self.conns.iter() {
             let at =
                 |what: &str| format!("socket {} > {} ({:?}): {what}", s.local, s.remote, s.state);

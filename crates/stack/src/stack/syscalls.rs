@@ -24,11 +24,34 @@ const MAX_TCP_SYNCNT: u32 = 127;
 impl Stack {
     fn lowest_free_fd(&self) -> Fd {
         // A lingering close() still holds its number until the caller sees it return.
-        let mut n = 3;
+        let mut n = self.fd_hint;
         while self.fds.contains_key(&Fd(n)) || self.lingering.contains_key(&Fd(n)) {
             n += 1;
         }
         Fd(n)
+    }
+
+    /// Takes the number `lowest_free_fd` returned: everything below it is taken now.
+    fn take_fd(&mut self, fd: Fd, kind: FdKind) {
+        self.fds.insert(fd, kind);
+        self.fd_hint = fd.0 + 1;
+    }
+
+    /// A descriptor number became free (closed, or its lingering close returned).
+    fn free_fd_number(&mut self, fd: Fd) {
+        self.fd_hint = self.fd_hint.min(fd.0);
+    }
+
+    /// The descriptor `fd` stops being an unconnected socket (`kind` is what it was).
+    fn leave_fresh(&mut self, kind: &FdKind) {
+        if let FdKind::Fresh(FreshSock { bound: Some(b), .. }) = kind
+            && let Some(n) = self.fresh_bound.get_mut(&b.port())
+        {
+            *n -= 1;
+            if *n == 0 {
+                self.fresh_bound.remove(&b.port());
+            }
+        }
     }
 
     /// `socket(AF_INET or AF_INET6, SOCK_STREAM, IPPROTO_TCP)`.
@@ -37,7 +60,7 @@ impl Stack {
             return Err(Errno::EMFILE);
         }
         let fd = self.lowest_free_fd();
-        self.fds.insert(
+        self.take_fd(
             fd,
             FdKind::Fresh(FreshSock {
                 domain,
@@ -60,11 +83,7 @@ impl Stack {
     }
 
     fn port_in_use(&self, addr: SocketAddr) -> bool {
-        self.ports.contains_key(&addr.port())
-            || self.fds.values().any(|k| match k {
-                FdKind::Fresh(f) => f.bound.is_some_and(|b| b.port() == addr.port()),
-                _ => false,
-            })
+        self.ports.contains_key(&addr.port()) || self.fresh_bound.contains_key(&addr.port())
     }
 
     /// `bind()`. Port 0 picks an ephemeral port.
@@ -100,6 +119,7 @@ impl Stack {
             }
         }
         self.fresh_mut(fd)?.bound = Some(addr);
+        *self.fresh_bound.entry(addr.port()).or_insert(0) += 1;
         Ok(())
     }
 
@@ -131,10 +151,7 @@ impl Stack {
         for _ in 0..span {
             let p = lo + (self.next_port % span) as u16;
             self.next_port = self.next_port.wrapping_add(1);
-            let bound = self.listen_map.contains_key(&p)
-                || self.fds.values().any(
-                    |k| matches!(k, FdKind::Fresh(f) if f.bound.is_some_and(|b| b.port() == p)),
-                );
+            let bound = self.listen_map.contains_key(&p) || self.fresh_bound.contains_key(&p);
             if bound {
                 continue;
             }
@@ -207,7 +224,9 @@ impl Stack {
             .entry(local.port())
             .or_default()
             .push((local.ip(), l));
-        self.fds.insert(fd, FdKind::Listener(l));
+        if let Some(old) = self.fds.insert(fd, FdKind::Listener(l)) {
+            self.leave_fresh(&old);
+        }
         Ok(())
     }
 
@@ -228,7 +247,7 @@ impl Stack {
         sock.fd = Some(newfd);
         sock.listener = None;
         let remote = sock.remote;
-        self.fds.insert(newfd, FdKind::Conn(c));
+        self.take_fd(newfd, FdKind::Conn(c));
         Ok((newfd, remote))
     }
 
@@ -331,7 +350,9 @@ impl Stack {
         let c = self.conns.insert(sock);
         self.tuples.insert((local, addr), ConnRef::Conn(c));
         *self.ports.entry(port).or_insert(0) += 1;
-        self.fds.insert(fd, FdKind::Conn(c));
+        if let Some(old) = self.fds.insert(fd, FdKind::Conn(c)) {
+            self.leave_fresh(&old);
+        }
         let (mut ctx, conns) = self.ctx(now);
         let Some(sock) = conns.get_mut(c) else {
             return Err(Errno::EBADF);
@@ -458,9 +479,12 @@ impl Stack {
         let sock = conns.get_mut(c).ok_or(Errno::EBADF)?;
         if !sock.rcvbuf.is_empty() {
             let n = buf.len().min(sock.rcvbuf.len());
-            for (dst, src) in buf.iter_mut().zip(sock.rcvbuf.drain(..n)) {
-                *dst = src;
-            }
+            // Two slice copies (the ring may wrap), then the bytes leave the ring.
+            let (head, tail) = sock.rcvbuf.as_slices();
+            let k = n.min(head.len());
+            buf[..k].copy_from_slice(&head[..k]);
+            buf[k..n].copy_from_slice(&tail[..n - k]);
+            sock.rcvbuf.drain(..n);
             sock.copied_seq = sock.copied_seq.wrapping_add(n as u32);
             sock.uncharge_read(n as u32);
             sock.rcv_space_adjust(&ctx);
@@ -511,6 +535,8 @@ impl Stack {
     /// process makes it.
     pub fn close(&mut self, now: Instant, fd: Fd) -> Result<(), Errno> {
         let kind = self.fds.remove(&fd).ok_or(Errno::EBADF)?;
+        self.free_fd_number(fd);
+        self.leave_fresh(&kind);
         match kind {
             FdKind::Fresh(_) => Ok(()),
             FdKind::Listener(l) => {
@@ -550,6 +576,7 @@ impl Stack {
         match self.lingering.get(&fd) {
             Some(Linger::Returned) => {
                 self.lingering.remove(&fd);
+                self.free_fd_number(fd);
                 return Ok(());
             }
             Some(Linger::Waiting { .. }) => return Err(Errno::EAGAIN),
@@ -564,6 +591,9 @@ impl Stack {
             return self.close(now, fd);
         };
         self.fds.remove(&fd);
+        // The number stays taken while the close sleeps (it goes into `lingering` below),
+        // but lowering the hint is always safe.
+        self.free_fd_number(fd);
         let (mut ctx, conns) = self.ctx(now);
         let Some(sock) = conns.get_mut(c) else {
             return Ok(());
