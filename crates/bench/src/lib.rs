@@ -20,6 +20,7 @@ use std::fmt;
 use std::time::Duration;
 
 pub mod link;
+pub mod scale;
 pub mod smoltcp_net;
 pub mod tcplab_net;
 

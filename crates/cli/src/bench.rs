@@ -9,7 +9,11 @@
 //! - `churn`: connections per second; tcplab with its 60 s TIME_WAIT against smoltcp with its
 //!   TIME_WAIT discarded (smoltcp's faster figure; its honoured one is printed above);
 //! - `many`: request/echo exchanges per second over N established connections (smoltcp's
-//!   connection count is capped, see [`SMOLTCP_MANY_CAP`]).
+//!   connection count is capped, see [`SMOLTCP_MANY_CAP`]);
+//! - `scale` (only when named): tcplab alone at a million connections (`tcplab_bench::scale`),
+//!   one line per figure as `scale_NAME tcplab=X smoltcp=- ratio=-` (sizes and heap in bytes,
+//!   times in seconds; heap figures `-` unless built with the `bench-heap` feature, which
+//!   installs a counting allocator).
 //!
 //! `ratio` is tcplab/smoltcp: above 1 tcplab is faster.
 
@@ -17,9 +21,27 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use tcplab_bench::scale::{self, HeapProbe, ScaleOptions};
 use tcplab_bench::{
     BenchError, BulkResult, ChurnResult, ManyResult, TimeWait, median, smoltcp_net, tcplab_net,
 };
+
+/// Counts live heap bytes for the scale workload's figures (six atomic adds per allocation,
+/// so only in a build that asks for it).
+#[cfg(feature = "bench-heap")]
+#[global_allocator]
+static GLOBAL: &stats_alloc::StatsAlloc<std::alloc::System> = &stats_alloc::INSTRUMENTED_SYSTEM;
+
+#[cfg(feature = "bench-heap")]
+fn live_bytes() -> usize {
+    let s = stats_alloc::INSTRUMENTED_SYSTEM.stats();
+    s.bytes_allocated.saturating_sub(s.bytes_deallocated)
+}
+
+#[cfg(feature = "bench-heap")]
+const HEAP: Option<HeapProbe> = Some(live_bytes);
+#[cfg(not(feature = "bench-heap"))]
+const HEAP: Option<HeapProbe> = None;
 
 /// Above this many connections smoltcp's `many` runs with this many (each packet and each
 /// poll scans its whole socket set, so 100 k would take tens of minutes per run).
@@ -35,6 +57,7 @@ pub enum Workload {
     Bulk,
     Churn,
     Many,
+    Scale,
 }
 
 /// What `tcplab bench` runs.
@@ -50,6 +73,8 @@ pub struct Options {
     pub conns: usize,
     /// Cycles in `churn`.
     pub cycles: u64,
+    /// Established connections and TIME_WAIT records in `scale`.
+    pub scale_conns: usize,
     /// The bulk MTU; `None` runs 1500 and 65535.
     pub mtu: Option<u32>,
 }
@@ -74,6 +99,7 @@ pub fn run(opts: &Options, out: &mut impl Write) -> io::Result<ExitCode> {
         tcplab_bench::ONE_WAY_DELAY.as_micros()
     )?;
     let mut summaries = Vec::new();
+    let mut scale_lines = Vec::new();
     for w in workloads {
         let r = match w {
             Workload::Bulk => {
@@ -92,6 +118,23 @@ pub fn run(opts: &Options, out: &mut impl Write) -> io::Result<ExitCode> {
             }
             Workload::Churn => churn(opts, out, &mut summaries),
             Workload::Many => many(opts, out, &mut summaries),
+            Workload::Scale => {
+                let o = ScaleOptions {
+                    conns: opts.scale_conns,
+                    time_wait: opts.scale_conns,
+                    ..ScaleOptions::default()
+                };
+                match scale::report(&o, HEAP, out) {
+                    Ok(figures) => {
+                        scale_lines.extend(figures.iter().map(scale::summary_line));
+                        Ok(())
+                    }
+                    Err(e) => {
+                        writeln!(out, "error: {e}")?;
+                        return Ok(ExitCode::FAILURE);
+                    }
+                }
+            }
         };
         if let Err(e) = r {
             match e {
@@ -113,6 +156,9 @@ pub fn run(opts: &Options, out: &mut impl Write) -> io::Result<ExitCode> {
             figure(s.smoltcp),
             s.tcplab / s.smoltcp
         )?;
+    }
+    for line in &scale_lines {
+        writeln!(out, "{line}")?;
     }
     Ok(ExitCode::SUCCESS)
 }

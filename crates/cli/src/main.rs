@@ -106,7 +106,9 @@ enum Command {
     /// WORKLOAD is bulk (one checked 1 GiB transfer, MTU 1500 and 65535; Gbit/s), churn
     /// (sequential connect / 1-byte request / 1-byte response / close cycles with TIME_WAIT;
     /// connections/s) or many (N established connections exchanging 64-byte messages;
-    /// exchanges/s); all three if none is given. Each run is printed as it ends, then the
+    /// exchanges/s); all three if none is given. scale (run only when named) is tcplab alone
+    /// at a million connections: bytes per idle connection, open time, a keepalive round, a
+    /// 60 s virtual-time run, a million TIME_WAIT records. Each run is printed as it ends, then the
     /// medians; the output ends with one `WORKLOAD tcplab=X smoltcp=Y ratio=Z` line per
     /// workload. Build with `--features bench`. See docs/performance.md.
     #[cfg(feature = "bench")]
@@ -119,6 +121,7 @@ enum BenchWorkload {
     Bulk,
     Churn,
     Many,
+    Scale,
 }
 
 #[cfg(feature = "bench")]
@@ -133,9 +136,10 @@ struct BenchArgs {
     /// Bytes per bulk transfer.
     #[arg(long, value_name = "N", default_value_t = 1 << 30, value_parser = clap::value_parser!(u64).range(1..))]
     bytes: u64,
-    /// Connections in many (smoltcp is capped at 10000).
-    #[arg(long, value_name = "N", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
-    conns: u64,
+    /// Connections in many (default 100000; smoltcp is capped at 10000), and established
+    /// connections and TIME_WAIT records in scale (default 1000000).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=4_000_000))]
+    conns: Option<u64>,
     /// Cycles in churn.
     #[arg(long, value_name = "N", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
     cycles: u64,
@@ -490,11 +494,13 @@ fn main() -> ExitCode {
                         BenchWorkload::Bulk => bench::Workload::Bulk,
                         BenchWorkload::Churn => bench::Workload::Churn,
                         BenchWorkload::Many => bench::Workload::Many,
+                        BenchWorkload::Scale => bench::Workload::Scale,
                     })
                     .collect(),
                 runs: args.runs,
                 bytes: args.bytes,
-                conns: args.conns as usize,
+                conns: args.conns.unwrap_or(100_000) as usize,
+                scale_conns: args.conns.unwrap_or(1_000_000) as usize,
                 cycles: args.cycles,
                 mtu: args.mtu,
             },
