@@ -183,6 +183,70 @@ pub struct Stats {
     pub last_data_recv: Instant,
 }
 
+/// Emptied queues of one element type, kept for reuse (see [`Spare`]).
+#[derive(Debug)]
+pub struct SpareQueues<T> {
+    free: Vec<VecDeque<T>>,
+}
+
+impl<T> Default for SpareQueues<T> {
+    fn default() -> Self {
+        SpareQueues { free: Vec::new() }
+    }
+}
+
+impl<T> SpareQueues<T> {
+    /// Moves `q`'s allocation here if it is empty and holds one (or drops it when `held`
+    /// would pass [`SPARE_QUEUE_BYTES`]), so the socket keeps none.
+    fn release(&mut self, q: &mut VecDeque<T>, held: &mut usize) {
+        if !q.is_empty() || q.capacity() == 0 {
+            return;
+        }
+        let q = std::mem::take(q);
+        let bytes = q.capacity() * std::mem::size_of::<T>();
+        if *held + bytes <= SPARE_QUEUE_BYTES {
+            *held += bytes;
+            self.free.push(q);
+        }
+    }
+
+    /// Gives an empty queue without capacity a spare allocation, if there is one.
+    fn provision(&mut self, q: &mut VecDeque<T>, held: &mut usize) {
+        if q.capacity() != 0 {
+            return;
+        }
+        if let Some(spare) = self.free.pop() {
+            *held -= spare.capacity() * std::mem::size_of::<T>();
+            *q = spare;
+        }
+    }
+}
+
+/// The most bytes of emptied queues a stack keeps for reuse: a few connections' worth of
+/// full buffers (tcp_rmem[2] is 6 MiB), so that a busy connection that drains its buffers
+/// between bursts does not go back to the allocator each time.
+pub const SPARE_QUEUE_BYTES: usize = 16 << 20;
+
+/// The allocations of emptied socket queues (Linux frees consumed skbs to its slab caches;
+/// this is that cache): a socket gives its empty send and receive rings, retransmission
+/// queue and bookkeeping queues back after every step, and takes them again when data comes,
+/// so an idle connection holds no buffer memory while a busy one rarely allocates.
+#[derive(Debug, Default)]
+pub struct Spare {
+    bytes: SpareQueues<u8>,
+    segs: SpareQueues<TxSeg>,
+    chunks: SpareQueues<(u32, u32)>,
+    marks: SpareQueues<u32>,
+    held: usize,
+}
+
+impl Spare {
+    /// Bytes of spare queue capacity held.
+    pub fn held(&self) -> usize {
+        self.held
+    }
+}
+
 /// A full TCP socket.
 #[derive(Debug)]
 pub struct Sock {
@@ -418,6 +482,41 @@ impl Sock {
                 self.rcv_chunks.pop_front();
             }
         }
+    }
+
+    /// Gives every empty queue's allocation to `spare`: an idle connection holds no buffer
+    /// memory. Only capacity moves; no byte, segment or limit changes (windows and buffer
+    /// limits come from `sndbuf_cap`, `rcvbuf_cap` and the sysctls, never from capacity).
+    pub fn release_empty(&mut self, spare: &mut Spare) {
+        let held = &mut spare.held;
+        spare.bytes.release(&mut self.sndbuf, held);
+        spare.bytes.release(&mut self.rcvbuf, held);
+        spare.segs.release(&mut self.rtx, held);
+        spare.chunks.release(&mut self.rcv_chunks, held);
+        spare.marks.release(&mut self.push_marks, held);
+    }
+
+    /// Takes spare allocations for the queues a step that brings or sends data will fill.
+    pub fn provision(&mut self, spare: &mut Spare, rcv: bool, snd: bool) {
+        let held = &mut spare.held;
+        if rcv {
+            spare.bytes.provision(&mut self.rcvbuf, held);
+            spare.chunks.provision(&mut self.rcv_chunks, held);
+        }
+        if snd {
+            spare.bytes.provision(&mut self.sndbuf, held);
+            spare.marks.provision(&mut self.push_marks, held);
+        }
+        spare.segs.provision(&mut self.rtx, held);
+    }
+
+    /// Capacity held by the data queues, bytes (0 when the connection is idle).
+    pub fn queue_capacity(&self) -> usize {
+        self.sndbuf.capacity()
+            + self.rcvbuf.capacity()
+            + self.rtx.capacity() * std::mem::size_of::<TxSeg>()
+            + self.rcv_chunks.capacity() * std::mem::size_of::<(u32, u32)>()
+            + self.push_marks.capacity() * std::mem::size_of::<u32>()
     }
 
     /// Queued for `ss`'s Send-Q: written and not yet acknowledged.

@@ -16,7 +16,7 @@ use crate::listen::{Listener, ReqSock, send_reset_for};
 use crate::output::select_initial_window;
 use crate::rtt::RttEstimator;
 use crate::seq::{after, before};
-use crate::socket::{AckState, RxOpt, Slot, Sock, SockOpts, Stats, TxSeg};
+use crate::socket::{AckState, RxOpt, Slot, Sock, SockOpts, Spare, Stats, TxSeg};
 use crate::sysctl::Sysctls;
 use crate::time::{Hz, Instant};
 use crate::timer::Disposition;
@@ -211,6 +211,9 @@ pub struct Stack {
     /// Unconnected sockets bound to each port (count), so the port checks of bind() and
     /// connect() do not scan the descriptor table.
     fresh_bound: BTreeMap<u16, u32>,
+    /// Emptied socket queues kept for reuse: sockets hold no buffer memory between steps
+    /// that need it.
+    spare: Spare,
 }
 
 impl Stack {
@@ -240,6 +243,7 @@ impl Stack {
             lingering: BTreeMap::new(),
             fd_hint: 3,
             fresh_bound: BTreeMap::new(),
+            spare: Spare::default(),
         }
     }
 
@@ -376,6 +380,15 @@ impl Stack {
         (at, self.timer_seq)
     }
 
+    /// After a socket ran: its empty queues go back to the spare pool (an idle connection
+    /// holds no buffer memory) and the timer queue follows its slots.
+    fn settle(&mut self, c: usize) {
+        if let Some(sock) = self.conns.get_mut(c) {
+            sock.release_empty(&mut self.spare);
+        }
+        self.sync_conn_timers(c);
+    }
+
     /// Brings the queue in line with a socket's slots after it ran.
     fn sync_conn_timers(&mut self, c: usize) {
         let Some(sock) = self.conns.get(c) else {
@@ -508,7 +521,7 @@ impl Stack {
             return;
         }
         match disp {
-            Disposition::Keep => self.sync_conn_timers(c),
+            Disposition::Keep => self.settle(c),
             Disposition::Done => self.release_conn(c),
             Disposition::TimeWait { substate, timeout } => {
                 let Some(sock) = self.conns.get(c) else {
@@ -716,6 +729,9 @@ impl Stack {
     fn input(&mut self, now: Instant, local: SocketAddr, remote: SocketAddr, seg: &TcpRepr<'_>) {
         match self.tuples.get(&(local, remote)).copied() {
             Some(ConnRef::Conn(c)) => {
+                if let Some(sock) = self.conns.get_mut(c) {
+                    sock.provision(&mut self.spare, !seg.payload.is_empty(), false);
+                }
                 let (mut ctx, conns) = self.ctx(now);
                 let Some(sock) = conns.get_mut(c) else { return };
                 let verdict = sock.rcv(&mut ctx, seg);

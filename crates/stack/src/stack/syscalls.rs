@@ -389,7 +389,7 @@ impl Stack {
         sock.retrans_stamp = Some(now);
         let rto = sock.icsk_rto;
         sock.reset_xmit_timer(&ctx, XmitTimer::Retrans, rto);
-        self.sync_conn_timers(c);
+        self.settle(c);
         Err(Errno::EINPROGRESS)
     }
 
@@ -435,6 +435,11 @@ impl Stack {
             Some(FdKind::Fresh(_) | FdKind::Listener(_)) => return Err(Errno::EPIPE),
             None => return Err(Errno::EBADF),
         };
+        if let Some(sock) = self.conns.get_mut(c)
+            && !data.is_empty()
+        {
+            sock.provision(&mut self.spare, false, true);
+        }
         let (mut ctx, conns) = self.ctx(now);
         let sock = conns.get_mut(c).ok_or(Errno::EBADF)?;
         if let Some(e) = sock.sk_err.take() {
@@ -464,7 +469,7 @@ impl Stack {
         let size_goal = sock.current_mss(&ctx);
         sock.queue_write(n as u32, size_goal);
         sock.write_xmit(&mut ctx, false);
-        self.sync_conn_timers(c);
+        self.settle(c);
         Ok(n)
     }
 
@@ -489,7 +494,7 @@ impl Stack {
             sock.uncharge_read(n as u32);
             sock.rcv_space_adjust(&ctx);
             sock.cleanup_rbuf(&mut ctx, n);
-            self.sync_conn_timers(c);
+            self.settle(c);
             return Ok(n);
         }
         if buf.is_empty() {
@@ -624,7 +629,7 @@ impl Stack {
             .insert((fires, timer.1, super::TimerRef::Linger(fd)));
         self.lingering
             .insert(fd, Linger::Waiting { conn: c, timer });
-        self.sync_conn_timers(c);
+        self.settle(c);
         Err(Errno::EAGAIN)
     }
 
@@ -722,7 +727,7 @@ impl Stack {
                 let (mut ctx, conns) = self.ctx(now);
                 let sock = conns.get_mut(c).ok_or(Errno::EBADF)?;
                 let r = set_conn_opt(sock, &mut ctx, opt, rmem_max, wmem_max);
-                self.sync_conn_timers(c);
+                self.settle(c);
                 return r;
             }
         };
