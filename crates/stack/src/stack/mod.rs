@@ -96,9 +96,11 @@ struct FreshSock {
     rskq_defer_accept: u8,
 }
 
+/// What a descriptor is. A connection's entry is two words: the rarely held options of an
+/// unconnected socket are boxed, so a million connections do not each pay for them.
 #[derive(Clone, Debug)]
 enum FdKind {
-    Fresh(FreshSock),
+    Fresh(Box<FreshSock>),
     Listener(usize),
     Conn(usize),
 }
@@ -1256,7 +1258,9 @@ impl Stack {
     pub fn check_invariants(&self) -> Result<(), String> {
         let mut bound = BTreeMap::new();
         for k in self.fds.values() {
-            if let FdKind::Fresh(FreshSock { bound: Some(b), .. }) = k {
+            if let FdKind::Fresh(f) = k
+                && let Some(b) = f.bound
+            {
                 *bound.entry(b.port()).or_insert(0u32) += 1;
             }
         }

@@ -44,7 +44,8 @@ impl Stack {
 
     /// The descriptor `fd` stops being an unconnected socket (`kind` is what it was).
     fn leave_fresh(&mut self, kind: &FdKind) {
-        if let FdKind::Fresh(FreshSock { bound: Some(b), .. }) = kind
+        if let FdKind::Fresh(f) = kind
+            && let Some(b) = f.bound
             && let Some(n) = self.fresh_bound.get_mut(&b.port())
         {
             *n -= 1;
@@ -62,14 +63,14 @@ impl Stack {
         let fd = self.lowest_free_fd();
         self.take_fd(
             fd,
-            FdKind::Fresh(FreshSock {
+            FdKind::Fresh(Box::new(FreshSock {
                 domain,
                 bound: None,
                 opts: SockOpts::default(),
                 sndbuf: None,
                 rcvbuf: None,
                 rskq_defer_accept: 0,
-            }),
+            })),
         );
         Ok(fd)
     }
