@@ -80,6 +80,10 @@ pub enum DropReason {
     Other,
 }
 
+/// Datagram slots the drained transmit queue keeps (a full congestion window at MTU 1500 is a
+/// few thousand datagrams); a larger queue left by a burst is given back.
+const TX_QUEUE_KEEP: usize = 16_384;
+
 /// Linux: SOCK_MIN_SNDBUF / SOCK_MIN_RCVBUF on x86-64.
 const SOCK_MIN_SNDBUF: u32 = 4608;
 const SOCK_MIN_RCVBUF: u32 = 2304;
@@ -362,6 +366,11 @@ impl Stack {
             dst: d.dst,
         };
         self.out.recycle(d.bytes);
+        if self.out.tx.is_empty() && self.out.tx.capacity() > TX_QUEUE_KEEP {
+            // A burst from many sockets at once (a keepalive round over a million
+            // connections) leaves a queue sized for it; a window's worth is kept.
+            self.out.tx = VecDeque::with_capacity(TX_QUEUE_KEEP);
+        }
         Some(t)
     }
 
