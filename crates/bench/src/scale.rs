@@ -507,17 +507,16 @@ pub fn report(
     )?;
     // The first round also grows the link's datagram pool to one buffer per probe; the later
     // ones reuse it.
-    let later_rounds = (e.run_probes / e.conns.max(1) as u64)
-        .saturating_sub(1)
-        .max(1);
-    let later_round = (e.run - e.round).as_secs_f64() / later_rounds as f64;
+    let rounds = e.run_probes / e.conns.max(1) as u64;
+    let later_round = (rounds > 1).then(|| (e.run - e.round).as_secs_f64() / (rounds - 1) as f64);
     writeln!(
         out,
         "  run of {:.1} s virtual time: {} probes sent and answered in {:.2} s (the rounds \
-         after the first: {later_round:.2} s each)",
+         after the first: {} s each)",
         e.run_virtual.as_secs_f64(),
         e.run_probes,
-        e.run.as_secs_f64()
+        e.run.as_secs_f64(),
+        later_round.map_or_else(|| "-".to_string(), |v| format!("{v:.2}"))
     )?;
     out.flush()?;
     let t = time_wait(opts.time_wait, heap)?;
@@ -554,7 +553,7 @@ pub fn report(
         },
         ScaleFigure {
             name: "scale_keepalive_later_round_s",
-            value: Some(later_round),
+            value: later_round,
         },
         ScaleFigure {
             name: "scale_run_s",
