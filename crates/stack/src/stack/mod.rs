@@ -359,6 +359,26 @@ impl Stack {
         Some(t)
     }
 
+    /// [`Stack::poll_transmit`] without the copy: the next datagram in the buffer the stack
+    /// built it in, handed over. Give the buffer back with [`Stack::recycle_transmit`] once the
+    /// datagram is sent, so that a steady flow allocates nothing. The same datagrams come out
+    /// in the same order as from `poll_transmit`.
+    pub fn poll_transmit_owned(&mut self, _now: Instant) -> Option<(Transmit, Vec<u8>)> {
+        let d = self.out.tx.pop_front()?;
+        let t = Transmit {
+            len: d.bytes.len(),
+            src: d.src,
+            dst: d.dst,
+        };
+        Some((t, d.bytes))
+    }
+
+    /// Takes back a buffer from [`Stack::poll_transmit_owned`] (or any other) for building
+    /// later datagrams in.
+    pub fn recycle_transmit(&mut self, buf: Vec<u8>) {
+        self.out.recycle(buf);
+    }
+
     /// The earliest armed timer.
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.timers.first().map(|t| t.0)
