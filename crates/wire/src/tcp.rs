@@ -535,11 +535,22 @@ impl<'a> TcpRepr<'a> {
     /// Parses a segment (TCP header and payload). The checksum is kept as read, not verified:
     /// call [`verify_checksum`] for that.
     pub fn parse(segment: &'a [u8]) -> Result<TcpRepr<'a>, Error> {
-        let packet = TcpPacket::new_checked(segment)?;
         let opts = options_of(segment);
         // Room for a usual option list at once (SYN: mss, sackOK, TS, nop, wscale; data: two
         // nops and TS, maybe SACK), so parsing allocates once.
-        let mut options = Vec::with_capacity(if opts.is_empty() { 0 } else { 8 });
+        let options = Vec::with_capacity(if opts.is_empty() { 0 } else { 8 });
+        TcpRepr::parse_into(segment, options)
+    }
+
+    /// [`TcpRepr::parse`] with the option list in `options` (cleared first), so that a
+    /// receiver can reuse one list, taken back from `TcpRepr::options`, for every segment.
+    pub fn parse_into(
+        segment: &'a [u8],
+        mut options: Vec<TcpOption>,
+    ) -> Result<TcpRepr<'a>, Error> {
+        let packet = TcpPacket::new_checked(segment)?;
+        let opts = options_of(segment);
+        options.clear();
         let mut option_padding = Vec::new();
         let mut at = 0;
         while let Some(rest) = opts.get(at..).filter(|rest| !rest.is_empty()) {

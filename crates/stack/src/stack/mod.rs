@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 
-use tcplab_wire::{IpRepr, TcpFlags, TcpRepr};
+use tcplab_wire::{IpRepr, TcpFlags, TcpOption, TcpRepr};
 
 use crate::api::{Domain, Event, Fd, TcpState, Transmit};
 use crate::assembler::Assembler;
@@ -211,6 +211,9 @@ pub struct Stack {
     /// Unconnected sockets bound to each port (count), so the port checks of bind() and
     /// connect() do not scan the descriptor table.
     fresh_bound: BTreeMap<u16, u32>,
+    /// The option list of the segment being parsed, kept between segments so that parsing
+    /// one allocates nothing.
+    rx_options: Vec<TcpOption>,
 }
 
 impl Stack {
@@ -240,6 +243,7 @@ impl Stack {
             lingering: BTreeMap::new(),
             fd_hint: 3,
             fresh_bound: BTreeMap::new(),
+            rx_options: Vec::new(),
         }
     }
 
@@ -724,13 +728,14 @@ impl Stack {
             self.out.drop(DropReason::BadChecksum);
             return;
         }
-        let Ok(seg) = TcpRepr::parse(l4) else {
+        let Ok(seg) = TcpRepr::parse_into(l4, std::mem::take(&mut self.rx_options)) else {
             self.out.drop(DropReason::Malformed);
             return;
         };
         let local = SocketAddr::new(dst, seg.dst_port);
         let remote = SocketAddr::new(src, seg.src_port);
         self.input(now, local, remote, &seg);
+        self.rx_options = seg.options;
     }
 
     fn input(&mut self, now: Instant, local: SocketAddr, remote: SocketAddr, seg: &TcpRepr<'_>) {
