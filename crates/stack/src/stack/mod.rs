@@ -181,6 +181,35 @@ impl<T> Slab<T> {
     }
 }
 
+/// The queue entries (expiry, arming sequence) of each full socket's three timer slots, by
+/// the socket's slab index: a plain table, as the indices are small and reused, so the lookup
+/// on every segment and timer is an index, not a hash.
+#[derive(Debug, Default)]
+struct ConnArmed(Vec<[Option<(Instant, u64)>; 3]>);
+
+impl ConnArmed {
+    fn get(&self, c: usize) -> Option<&[Option<(Instant, u64)>; 3]> {
+        self.0.get(c).filter(|a| a.iter().any(Option::is_some))
+    }
+
+    fn get_mut(&mut self, c: usize) -> Option<&mut [Option<(Instant, u64)>; 3]> {
+        self.0.get_mut(c)
+    }
+
+    /// Clears socket `c`'s entries, returning them if any was set.
+    fn remove(&mut self, c: usize) -> Option<[Option<(Instant, u64)>; 3]> {
+        let a = std::mem::take(self.0.get_mut(c)?);
+        a.iter().any(Option::is_some).then_some(a)
+    }
+
+    fn insert(&mut self, c: usize, armed: [Option<(Instant, u64)>; 3]) {
+        if self.0.len() <= c {
+            self.0.resize(c + 1, [None; 3]);
+        }
+        self.0[c] = armed;
+    }
+}
+
 /// A TCP stack for one host.
 #[derive(Debug)]
 pub struct Stack {
@@ -198,7 +227,7 @@ pub struct Stack {
     tws: Slab<TwSock>,
     /// Armed timers in firing order; ties break by arming sequence.
     timers: BTreeSet<(Instant, u64, TimerRef)>,
-    conn_armed: HashMap<usize, [Option<(Instant, u64)>; 3], FastHash>,
+    conn_armed: ConnArmed,
     timer_seq: u64,
     next_port: u32,
     /// Ports in use by bound sockets (count of users).
@@ -236,7 +265,7 @@ impl Stack {
             reqs: Slab::default(),
             tws: Slab::default(),
             timers: BTreeSet::new(),
-            conn_armed: HashMap::with_hasher(hash),
+            conn_armed: ConnArmed::default(),
             timer_seq: 0,
             next_port,
             ports: BTreeMap::new(),
@@ -403,7 +432,7 @@ impl Stack {
     /// Brings the queue in line with a socket's slots after it ran.
     fn sync_conn_timers(&mut self, c: usize) {
         let Some(sock) = self.conns.get(c) else {
-            if let Some(armed) = self.conn_armed.remove(&c) {
+            if let Some(armed) = self.conn_armed.remove(c) {
                 for (i, a) in armed.iter().enumerate() {
                     if let Some((t, s)) = a {
                         self.timers.remove(&(*t, *s, TimerRef::Conn(c, i as u8)));
@@ -413,7 +442,7 @@ impl Stack {
             return;
         };
         let slots = sock.slots;
-        let mut armed = self.conn_armed.get(&c).copied().unwrap_or([None; 3]);
+        let mut armed = self.conn_armed.get(c).copied().unwrap_or([None; 3]);
         for i in 0..3 {
             let want = slots[i];
             let have = armed[i].map(|a| a.0);
@@ -428,7 +457,7 @@ impl Stack {
             }
         }
         if armed.iter().all(Option::is_none) {
-            self.conn_armed.remove(&c);
+            self.conn_armed.remove(c);
         } else {
             self.conn_armed.insert(c, armed);
         }
@@ -475,7 +504,7 @@ impl Stack {
             self.timers.remove(&(at, seq, r));
             match r {
                 TimerRef::Conn(c, slot) => {
-                    if let Some(a) = self.conn_armed.get_mut(&c) {
+                    if let Some(a) = self.conn_armed.get_mut(c) {
                         a[slot as usize] = None;
                     }
                     let slot = match slot {
@@ -631,7 +660,7 @@ impl Stack {
             {
                 self.out.orphans = self.out.orphans.saturating_sub(1);
             }
-            self.conn_armed.remove(&c);
+            self.conn_armed.remove(c);
             self.release_port(port);
         }
     }
@@ -1352,7 +1381,7 @@ impl Stack {
             } else if s.slots.iter().any(Option::is_some) {
                 return Err(at("a closed socket has a timer armed"));
             }
-            let armed = self.conn_armed.get(&c).copied().unwrap_or([None; 3]);
+            let armed = self.conn_armed.get(c).copied().unwrap_or([None; 3]);
             for (i, (slot, queued)) in s.slots.iter().zip(armed.iter()).enumerate() {
                 if *slot != queued.map(|a| a.0) {
                     return Err(at(&format!(
