@@ -612,11 +612,21 @@ impl<'a> TcpRepr<'a> {
         checksum: Checksum,
         parts: &[&[u8]],
     ) -> Result<usize, Error> {
-        let header_len = self.header_len();
+        self.emit_gather_sized(buf, checksum, parts, self.options_len())
+    }
+
+    /// [`TcpRepr::emit_gather`] given `options_len()`, which a caller that sized the buffer
+    /// has already computed (the option list is walked once per segment, not three times).
+    pub(crate) fn emit_gather_sized(
+        &self,
+        buf: &mut [u8],
+        checksum: Checksum,
+        parts: &[&[u8]],
+        options_len: usize,
+    ) -> Result<usize, Error> {
+        let header_len = HEADER_LEN + options_len.next_multiple_of(4);
         if header_len > MAX_HEADER_LEN {
-            return Err(Error::OptionsTooLong {
-                len: self.options_len(),
-            });
+            return Err(Error::OptionsTooLong { len: options_len });
         }
         let payload_len: usize = parts.iter().map(|p| p.len()).sum();
         let total = header_len + payload_len;
@@ -635,7 +645,10 @@ impl<'a> TcpRepr<'a> {
         packet.set_checksum(0);
         packet.set_urgent_at(self.urgent);
         let (header, mut payload) = buf.split_at_mut(header_len);
-        self.emit_options(header.get_mut(field::OPTIONS..).unwrap_or_default())?;
+        self.emit_options_sized(
+            header.get_mut(field::OPTIONS..).unwrap_or_default(),
+            options_len,
+        )?;
         for part in parts {
             let (here, rest) = payload.split_at_mut(part.len());
             here.copy_from_slice(part);
@@ -659,11 +672,16 @@ impl<'a> TcpRepr<'a> {
     /// Writes the options, then `option_padding`, then zero bytes up to a multiple of 4, at the
     /// start of `buf`; returns the bytes written (`header_len() - 20`).
     pub fn emit_options(&self, buf: &mut [u8]) -> Result<usize, Error> {
-        let options_len = self.options_len();
+        self.emit_options_sized(buf, self.options_len())
+    }
+
+    /// [`TcpRepr::emit_options`] given `options_len()`.
+    fn emit_options_sized(&self, buf: &mut [u8], options_len: usize) -> Result<usize, Error> {
         if options_len > MAX_OPTIONS_LEN {
             return Err(Error::OptionsTooLong { len: options_len });
         }
-        let len = self.header_len() - HEADER_LEN;
+        // header_len() - HEADER_LEN.
+        let len = options_len.next_multiple_of(4);
         let have = buf.len();
         let Some(opts) = buf.get_mut(..len) else {
             return Err(Error::BufferTooSmall { need: len, have });
