@@ -1,8 +1,10 @@
 //! The in-memory link both stacks use, and the bulk workload's byte pattern.
 //!
-//! A datagram on the link is a pooled buffer of the link's MTU and the length used in it, so
-//! once the pool is warm a transfer allocates nothing on the link's side: the stacks write
-//! into a buffer they are handed and read from a slice of one.
+//! A datagram on the link is a buffer and the length used in it. Once warm, a transfer
+//! allocates nothing: smoltcp writes each datagram into a buffer from the link's pool, which
+//! goes back to the pool once read; tcplab hands over the buffer it built the datagram in,
+//! which goes back to that stack once read. Either way each datagram is written once and read
+//! from a slice of its buffer.
 
 use std::collections::VecDeque;
 
@@ -22,7 +24,7 @@ impl Datagram {
 /// The datagrams in flight in one direction, in sending order.
 pub type Queue = VecDeque<Datagram>;
 
-/// Reusable datagram buffers of one size.
+/// Reusable datagram buffers of one size (smoltcp's).
 #[derive(Debug)]
 pub struct Pool {
     size: usize,

@@ -3,15 +3,18 @@
 //! Both stacks run with Linux 6.18's default sysctls (`Sysctls::default()`: CUBIC,
 //! timestamps, SACK, window scaling, receive-buffer autotuning, 60 s TIME_WAIT) and the
 //! default timer-wheel model; only the MTU is set. After every input or command the link
-//! drains the stack's `poll_transmit` into pooled buffers and discards its events (the
-//! workloads use non-blocking calls and retry on EAGAIN).
+//! drains the stack's datagrams and discards its events (the workloads use non-blocking calls
+//! and retry on EAGAIN). The link takes each datagram in the buffer the stack built it in
+//! (`poll_transmit_owned`) and gives the buffer back to that stack once the peer has read it
+//! (`recycle_transmit`): each datagram is written once, as smoltcp writes each of its
+//! datagrams once, straight into a buffer of the link's pool.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use tcplab_stack::{Domain, Errno, Fd, Instant, Stack, StackConfig, Sysctls, TcpState};
 
-use crate::link::{Datagram, Pool, Queue};
+use crate::link::{Datagram, Queue};
 use crate::{
     BenchError, BulkResult, CHUNK, ChurnResult, MESSAGE_LEN, ManyResult, ONE_WAY_DELAY, Pattern,
     SERVER_PORT, message, server_ports_for,
@@ -35,7 +38,6 @@ pub struct Net {
     /// Datagrams from a to b, and from b to a.
     ab: Queue,
     ba: Queue,
-    pool: Pool,
 }
 
 fn errno(call: &'static str, e: Errno) -> BenchError {
@@ -63,30 +65,29 @@ impl Net {
             now: Instant::ZERO,
             ab: Queue::new(),
             ba: Queue::new(),
-            pool: Pool::new(mtu as usize),
         }
     }
 
     /// Moves what `a` queued onto the link and drops its events.
     pub fn flush_a(&mut self) {
-        drain(&mut self.a, self.now, &mut self.ab, &mut self.pool);
+        drain(&mut self.a, self.now, &mut self.ab);
     }
 
     pub fn flush_b(&mut self) {
-        drain(&mut self.b, self.now, &mut self.ba, &mut self.pool);
+        drain(&mut self.b, self.now, &mut self.ba);
     }
 
     /// One link delay later: b takes everything a sent, then runs its due timers.
     pub fn deliver_to_b(&mut self) {
         self.now += ONE_WAY_DELAY;
-        deliver(&mut self.b, self.now, &mut self.ab, &mut self.pool);
-        drain(&mut self.b, self.now, &mut self.ba, &mut self.pool);
+        deliver(&mut self.b, &mut self.a, self.now, &mut self.ab);
+        drain(&mut self.b, self.now, &mut self.ba);
     }
 
     pub fn deliver_to_a(&mut self) {
         self.now += ONE_WAY_DELAY;
-        deliver(&mut self.a, self.now, &mut self.ba, &mut self.pool);
-        drain(&mut self.a, self.now, &mut self.ab, &mut self.pool);
+        deliver(&mut self.a, &mut self.b, self.now, &mut self.ba);
+        drain(&mut self.a, self.now, &mut self.ab);
     }
 
     /// True when no datagram is in flight.
@@ -171,24 +172,18 @@ impl Net {
     }
 }
 
-fn drain(stack: &mut Stack, now: Instant, queue: &mut Queue, pool: &mut Pool) {
-    loop {
-        let mut buf = pool.take();
-        match stack.poll_transmit(now, &mut buf) {
-            Some(t) => queue.push_back(Datagram { buf, len: t.len }),
-            None => {
-                pool.give(buf);
-                break;
-            }
-        }
+fn drain(stack: &mut Stack, now: Instant, queue: &mut Queue) {
+    while let Some((t, buf)) = stack.poll_transmit_owned(now) {
+        queue.push_back(Datagram { buf, len: t.len });
     }
     while stack.poll_event().is_some() {}
 }
 
-fn deliver(stack: &mut Stack, now: Instant, queue: &mut Queue, pool: &mut Pool) {
+/// `stack` reads what `sender` queued; each buffer goes back to `sender`, which built it.
+fn deliver(stack: &mut Stack, sender: &mut Stack, now: Instant, queue: &mut Queue) {
     while let Some(d) = queue.pop_front() {
         stack.handle_packet(now, d.bytes());
-        pool.give(d.buf);
+        sender.recycle_transmit(d.buf);
     }
     if stack.poll_timeout().is_some_and(|t| t <= now) {
         stack.handle_timeout(now);

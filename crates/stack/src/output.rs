@@ -218,6 +218,11 @@ impl Sock {
     /// Linux: tcp_current_mss() — the MSS for the next data segment, less the room SACK
     /// blocks take in this segment's header.
     pub fn current_mss(&self, ctx: &Ctx<'_>) -> u32 {
+        // Without SACK blocks to send the options are at most `nop,nop,TS`, which the cached
+        // MSS already allows for: nothing to subtract, and no option list to build.
+        if !(self.rx_opt.sack_ok && (!self.ofo.is_empty() || self.dsack.is_some())) {
+            return self.mss_cache.max(1);
+        }
         let extra: usize = self
             .established_options(ctx)
             .iter()

@@ -665,7 +665,10 @@ pub fn emit_ip_tcp_gather(
     tcp: &TcpRepr<'_>,
     parts: &[&[u8]],
 ) -> Result<usize, Error> {
-    let tcp_len = tcp.header_len() + parts.iter().map(|p| p.len()).sum::<usize>();
+    let options_len = tcp.options_len();
+    let tcp_len = crate::tcp::HEADER_LEN
+        + options_len.next_multiple_of(4)
+        + parts.iter().map(|p| p.len()).sum::<usize>();
     let checksum = Checksum::Compute {
         src: ip.src,
         dst: ip.dst,
@@ -713,7 +716,7 @@ pub fn emit_ip_tcp_gather(
         _ => return Err(Error::FamilyMismatch),
     };
     let rest = buf.get_mut(header_len..).unwrap_or_default();
-    Ok(header_len + tcp.emit_gather(rest, checksum, parts)?)
+    Ok(header_len + tcp.emit_gather_sized(rest, checksum, parts, options_len)?)
 }
 
 fn check_room(buf: &[u8], need: usize) -> Result<(), Error> {

@@ -535,11 +535,22 @@ impl<'a> TcpRepr<'a> {
     /// Parses a segment (TCP header and payload). The checksum is kept as read, not verified:
     /// call [`verify_checksum`] for that.
     pub fn parse(segment: &'a [u8]) -> Result<TcpRepr<'a>, Error> {
-        let packet = TcpPacket::new_checked(segment)?;
         let opts = options_of(segment);
         // Room for a usual option list at once (SYN: mss, sackOK, TS, nop, wscale; data: two
         // nops and TS, maybe SACK), so parsing allocates once.
-        let mut options = Vec::with_capacity(if opts.is_empty() { 0 } else { 8 });
+        let options = Vec::with_capacity(if opts.is_empty() { 0 } else { 8 });
+        TcpRepr::parse_into(segment, options)
+    }
+
+    /// [`TcpRepr::parse`] with the option list in `options` (cleared first), so that a
+    /// receiver can reuse one list, taken back from `TcpRepr::options`, for every segment.
+    pub fn parse_into(
+        segment: &'a [u8],
+        mut options: Vec<TcpOption>,
+    ) -> Result<TcpRepr<'a>, Error> {
+        let packet = TcpPacket::new_checked(segment)?;
+        let opts = options_of(segment);
+        options.clear();
         let mut option_padding = Vec::new();
         let mut at = 0;
         while let Some(rest) = opts.get(at..).filter(|rest| !rest.is_empty()) {
@@ -601,11 +612,21 @@ impl<'a> TcpRepr<'a> {
         checksum: Checksum,
         parts: &[&[u8]],
     ) -> Result<usize, Error> {
-        let header_len = self.header_len();
+        self.emit_gather_sized(buf, checksum, parts, self.options_len())
+    }
+
+    /// [`TcpRepr::emit_gather`] given `options_len()`, which a caller that sized the buffer
+    /// has already computed (the option list is walked once per segment, not three times).
+    pub(crate) fn emit_gather_sized(
+        &self,
+        buf: &mut [u8],
+        checksum: Checksum,
+        parts: &[&[u8]],
+        options_len: usize,
+    ) -> Result<usize, Error> {
+        let header_len = HEADER_LEN + options_len.next_multiple_of(4);
         if header_len > MAX_HEADER_LEN {
-            return Err(Error::OptionsTooLong {
-                len: self.options_len(),
-            });
+            return Err(Error::OptionsTooLong { len: options_len });
         }
         let payload_len: usize = parts.iter().map(|p| p.len()).sum();
         let total = header_len + payload_len;
@@ -624,7 +645,10 @@ impl<'a> TcpRepr<'a> {
         packet.set_checksum(0);
         packet.set_urgent_at(self.urgent);
         let (header, mut payload) = buf.split_at_mut(header_len);
-        self.emit_options(header.get_mut(field::OPTIONS..).unwrap_or_default())?;
+        self.emit_options_sized(
+            header.get_mut(field::OPTIONS..).unwrap_or_default(),
+            options_len,
+        )?;
         for part in parts {
             let (here, rest) = payload.split_at_mut(part.len());
             here.copy_from_slice(part);
@@ -648,11 +672,16 @@ impl<'a> TcpRepr<'a> {
     /// Writes the options, then `option_padding`, then zero bytes up to a multiple of 4, at the
     /// start of `buf`; returns the bytes written (`header_len() - 20`).
     pub fn emit_options(&self, buf: &mut [u8]) -> Result<usize, Error> {
-        let options_len = self.options_len();
+        self.emit_options_sized(buf, self.options_len())
+    }
+
+    /// [`TcpRepr::emit_options`] given `options_len()`.
+    fn emit_options_sized(&self, buf: &mut [u8], options_len: usize) -> Result<usize, Error> {
         if options_len > MAX_OPTIONS_LEN {
             return Err(Error::OptionsTooLong { len: options_len });
         }
-        let len = self.header_len() - HEADER_LEN;
+        // header_len() - HEADER_LEN.
+        let len = options_len.next_multiple_of(4);
         let have = buf.len();
         let Some(opts) = buf.get_mut(..len) else {
             return Err(Error::BufferTooSmall { need: len, have });

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 
-use tcplab_wire::{IpRepr, TcpFlags, TcpRepr};
+use tcplab_wire::{IpRepr, TcpFlags, TcpOption, TcpRepr};
 
 use crate::api::{Domain, Event, Fd, TcpState, Transmit};
 use crate::assembler::Assembler;
@@ -187,6 +187,35 @@ impl<T> Slab<T> {
     }
 }
 
+/// The queue entries (expiry, arming sequence) of each full socket's three timer slots, by
+/// the socket's slab index: a plain table, as the indices are small and reused, so the lookup
+/// on every segment and timer is an index, not a hash.
+#[derive(Debug, Default)]
+struct ConnArmed(Vec<[Option<(Instant, u64)>; 3]>);
+
+impl ConnArmed {
+    fn get(&self, c: usize) -> Option<&[Option<(Instant, u64)>; 3]> {
+        self.0.get(c).filter(|a| a.iter().any(Option::is_some))
+    }
+
+    fn get_mut(&mut self, c: usize) -> Option<&mut [Option<(Instant, u64)>; 3]> {
+        self.0.get_mut(c)
+    }
+
+    /// Clears socket `c`'s entries, returning them if any was set.
+    fn remove(&mut self, c: usize) -> Option<[Option<(Instant, u64)>; 3]> {
+        let a = std::mem::take(self.0.get_mut(c)?);
+        a.iter().any(Option::is_some).then_some(a)
+    }
+
+    fn insert(&mut self, c: usize, armed: [Option<(Instant, u64)>; 3]) {
+        if self.0.len() <= c {
+            self.0.resize(c + 1, [None; 3]);
+        }
+        self.0[c] = armed;
+    }
+}
+
 /// A TCP stack for one host.
 #[derive(Debug)]
 pub struct Stack {
@@ -204,7 +233,7 @@ pub struct Stack {
     tws: Slab<TwSock>,
     /// Armed timers in firing order; ties break by arming sequence.
     timers: BTreeSet<(Instant, u64, TimerRef)>,
-    conn_armed: HashMap<usize, [Option<(Instant, u64)>; 3], FastHash>,
+    conn_armed: ConnArmed,
     timer_seq: u64,
     next_port: u32,
     /// Ports in use by bound sockets (count of users).
@@ -220,6 +249,9 @@ pub struct Stack {
     /// Emptied socket queues kept for reuse: sockets hold no buffer memory between steps
     /// that need it.
     spare: Spare,
+    /// The option list of the segment being parsed, kept between segments so that parsing
+    /// one allocates nothing.
+    rx_options: Vec<TcpOption>,
 }
 
 impl Stack {
@@ -242,7 +274,7 @@ impl Stack {
             reqs: Slab::default(),
             tws: Slab::default(),
             timers: BTreeSet::new(),
-            conn_armed: HashMap::with_hasher(hash),
+            conn_armed: ConnArmed::default(),
             timer_seq: 0,
             next_port,
             ports: BTreeMap::new(),
@@ -250,6 +282,7 @@ impl Stack {
             fd_hint: 3,
             fresh_bound: BTreeMap::new(),
             spare: Spare::default(),
+            rx_options: Vec::new(),
         }
     }
 
@@ -374,6 +407,26 @@ impl Stack {
         Some(t)
     }
 
+    /// [`Stack::poll_transmit`] without the copy: the next datagram in the buffer the stack
+    /// built it in, handed over. Give the buffer back with [`Stack::recycle_transmit`] once the
+    /// datagram is sent, so that a steady flow allocates nothing. The same datagrams come out
+    /// in the same order as from `poll_transmit`.
+    pub fn poll_transmit_owned(&mut self, _now: Instant) -> Option<(Transmit, Vec<u8>)> {
+        let d = self.out.tx.pop_front()?;
+        let t = Transmit {
+            len: d.bytes.len(),
+            src: d.src,
+            dst: d.dst,
+        };
+        Some((t, d.bytes))
+    }
+
+    /// Takes back a buffer from [`Stack::poll_transmit_owned`] (or any other) for building
+    /// later datagrams in.
+    pub fn recycle_transmit(&mut self, buf: Vec<u8>) {
+        self.out.recycle(buf);
+    }
+
     /// The earliest armed timer.
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.timers.first().map(|t| t.0)
@@ -403,7 +456,7 @@ impl Stack {
     /// Brings the queue in line with a socket's slots after it ran.
     fn sync_conn_timers(&mut self, c: usize) {
         let Some(sock) = self.conns.get(c) else {
-            if let Some(armed) = self.conn_armed.remove(&c) {
+            if let Some(armed) = self.conn_armed.remove(c) {
                 for (i, a) in armed.iter().enumerate() {
                     if let Some((t, s)) = a {
                         self.timers.remove(&(*t, *s, TimerRef::Conn(c, i as u8)));
@@ -413,7 +466,7 @@ impl Stack {
             return;
         };
         let slots = sock.slots;
-        let mut armed = self.conn_armed.get(&c).copied().unwrap_or([None; 3]);
+        let mut armed = self.conn_armed.get(c).copied().unwrap_or([None; 3]);
         for i in 0..3 {
             let want = slots[i];
             let have = armed[i].map(|a| a.0);
@@ -428,7 +481,7 @@ impl Stack {
             }
         }
         if armed.iter().all(Option::is_none) {
-            self.conn_armed.remove(&c);
+            self.conn_armed.remove(c);
         } else {
             self.conn_armed.insert(c, armed);
         }
@@ -475,7 +528,7 @@ impl Stack {
             self.timers.remove(&(at, seq, r));
             match r {
                 TimerRef::Conn(c, slot) => {
-                    if let Some(a) = self.conn_armed.get_mut(&c) {
+                    if let Some(a) = self.conn_armed.get_mut(c) {
                         a[slot as usize] = None;
                     }
                     let slot = match slot {
@@ -631,7 +684,7 @@ impl Stack {
             {
                 self.out.orphans = self.out.orphans.saturating_sub(1);
             }
-            self.conn_armed.remove(&c);
+            self.conn_armed.remove(c);
             self.release_port(port);
         }
     }
@@ -728,13 +781,14 @@ impl Stack {
             self.out.drop(DropReason::BadChecksum);
             return;
         }
-        let Ok(seg) = TcpRepr::parse(l4) else {
+        let Ok(seg) = TcpRepr::parse_into(l4, std::mem::take(&mut self.rx_options)) else {
             self.out.drop(DropReason::Malformed);
             return;
         };
         let local = SocketAddr::new(dst, seg.dst_port);
         let remote = SocketAddr::new(src, seg.src_port);
         self.input(now, local, remote, &seg);
+        self.rx_options = seg.options;
     }
 
     fn input(&mut self, now: Instant, local: SocketAddr, remote: SocketAddr, seg: &TcpRepr<'_>) {
@@ -1356,7 +1410,7 @@ impl Stack {
             } else if s.slots.iter().any(Option::is_some) {
                 return Err(at("a closed socket has a timer armed"));
             }
-            let armed = self.conn_armed.get(&c).copied().unwrap_or([None; 3]);
+            let armed = self.conn_armed.get(c).copied().unwrap_or([None; 3]);
             for (i, (slot, queued)) in s.slots.iter().zip(armed.iter()).enumerate() {
                 if *slot != queued.map(|a| a.0) {
                     return Err(at(&format!(
