@@ -7,7 +7,8 @@
 //!   `socket`, `bind`, `listen`, `accept`, `connect`, `send`, `recv`, `shutdown`, `close`,
 //!   `close_blocking` (a close() that waits for SO_LINGER),
 //!   `setsockopt`, `getsockopt`;
-//! - outputs, to drain after every input or command: [`Stack::poll_transmit`],
+//! - outputs, to drain after every input or command: [`Stack::poll_transmit`] (or, without
+//!   the copy, [`Stack::poll_transmit_owned`] and [`Stack::recycle_transmit`]),
 //!   [`Stack::poll_timeout`], [`Stack::poll_event`].
 //!
 //! Bad input never panics and never corrupts state: a malformed or unacceptable segment is
