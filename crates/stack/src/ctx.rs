@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 
-use tcplab_wire::{IpHeader, TcpRepr, emit_ip_tcp_gather};
+use tcplab_wire::{IpHeader, TcpOption, TcpRepr, emit_ip_tcp_gather};
 
 use crate::api::{Event, Fd};
 use crate::stack::DropReason;
@@ -53,6 +53,8 @@ pub struct Output {
     /// of segments allocates nothing (at most [`SPARE_BYTES`] of them are kept).
     spare: Vec<Vec<u8>>,
     spare_bytes: usize,
+    /// An empty option list whose allocation `Sock::transmit` reuses for every segment.
+    pub tcp_options: Vec<TcpOption>,
 }
 
 /// Capacity of the emptied datagram buffers kept for reuse: a burst of a full congestion
