@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 
-use tcplab_wire::{IpHeader, TcpRepr, emit_ip_tcp_gather};
+use tcplab_wire::ip::{IPV4_HEADER_LEN, IPV6_HEADER_LEN};
+use tcplab_wire::{IpHeader, TcpOption, TcpRepr, emit_ip_tcp_gather};
 
 use crate::api::{Event, Fd};
 use crate::stack::DropReason;
@@ -53,6 +54,8 @@ pub struct Output {
     /// of segments allocates nothing (at most [`SPARE_BYTES`] of them are kept).
     spare: Vec<Vec<u8>>,
     spare_bytes: usize,
+    /// An empty option list whose allocation `Sock::transmit` reuses for every segment.
+    pub tcp_options: Vec<TcpOption>,
 }
 
 /// Capacity of the emptied datagram buffers kept for reuse: a burst of a full congestion
@@ -104,9 +107,21 @@ impl Output {
             }
             None => Vec::new(),
         };
-        bytes.clear();
+        // Every byte up to the datagram's length is written below (headers, options with
+        // their padding, payload), so a recycled buffer's old bytes need no zeroing: only a
+        // buffer too short for this datagram grows (and is zeroed) by the difference.
         let payload_len: usize = parts.iter().map(|p| p.len()).sum();
-        bytes.resize(60 + repr.header_len() + payload_len, 0);
+        // The exact IP header length (no IPv4 options) lets a buffer recycled from a datagram
+        // of the same size be reused as it is.
+        let ip_len = if src.is_ipv4() {
+            IPV4_HEADER_LEN
+        } else {
+            IPV6_HEADER_LEN
+        };
+        let need = ip_len + repr.header_len() + payload_len;
+        if bytes.len() < need {
+            bytes.resize(need, 0);
+        }
         match emit_ip_tcp_gather(&mut bytes, &ip, repr, parts) {
             Ok(len) => {
                 bytes.truncate(len);
@@ -266,7 +281,51 @@ pub fn wheel_bucket_expiry(clk: Jiffies, expires: Jiffies) -> Jiffies {
 
 #[cfg(test)]
 mod tests {
-    use super::wheel_bucket_expiry;
+    use super::{Output, wheel_bucket_expiry};
+    use tcplab_wire::{SackBlock, TcpFlags, TcpOption, TcpRepr};
+
+    /// A segment with options that need padding and a payload in two parts.
+    fn segment() -> TcpRepr<'static> {
+        TcpRepr {
+            src_port: 40000,
+            dst_port: 80,
+            seq: 1,
+            ack: 2,
+            flags: TcpFlags::ACK | TcpFlags::PSH,
+            window: 502,
+            checksum: 0,
+            urgent: 0,
+            options: vec![
+                TcpOption::Nop,
+                TcpOption::Sack(vec![SackBlock { left: 5, right: 9 }]),
+                TcpOption::WindowScale(7),
+            ],
+            option_padding: Vec::new(),
+            payload: &[],
+        }
+    }
+
+    #[test]
+    fn recycled_buffers_are_written_over_completely() {
+        // The same segment into a fresh buffer and into recycled buffers full of other bytes,
+        // longer and shorter than the datagram: the bytes must not differ.
+        for (src, dst) in [
+            ("10.0.0.1:40000", "10.0.0.2:80"),
+            ("[::1]:40000", "[::2]:80"),
+        ] {
+            let (src, dst) = (src.parse().unwrap(), dst.parse().unwrap());
+            let parts: [&[u8]; 2] = [b"hello ", b"world"];
+            let mut fresh = Output::default();
+            assert!(fresh.emit_gather(src, dst, &segment(), 2, &parts));
+            let want = fresh.tx.pop_front().unwrap().bytes;
+            for garbage in [vec![0xa5; 1500], vec![0xff; want.len() - 3], Vec::new()] {
+                let mut out = Output::default();
+                out.recycle(garbage);
+                assert!(out.emit_gather(src, dst, &segment(), 2, &parts));
+                assert_eq!(out.tx.pop_front().unwrap().bytes, want);
+            }
+        }
+    }
 
     #[test]
     fn wheel_rounds_up_by_level_granularity() {

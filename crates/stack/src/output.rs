@@ -182,6 +182,13 @@ impl Sock {
     pub fn established_options(&self, ctx: &Ctx<'_>) -> Vec<TcpOption> {
         // nop, nop, TS, nop, nop, SACK at most: one allocation.
         let mut opts = Vec::with_capacity(6);
+        self.push_established_options(ctx, &mut opts);
+        opts
+    }
+
+    /// [`Sock::established_options`] appended to `opts`, so that `transmit` can reuse one
+    /// list for every segment.
+    fn push_established_options(&self, ctx: &Ctx<'_>, opts: &mut Vec<TcpOption>) {
         let mut remaining = MAX_TCP_OPTION_SPACE;
         if self.rx_opt.tstamp_ok {
             opts.push(TcpOption::Nop);
@@ -212,7 +219,6 @@ impl Sock {
                 opts.push(TcpOption::Sack(blocks));
             }
         }
-        opts
     }
 
     /// Linux: tcp_current_mss() — the MSS for the next data segment, less the room SACK
@@ -244,7 +250,10 @@ impl Sock {
         let options = if syn {
             self.syn_options(ctx, synack)
         } else {
-            self.established_options(ctx)
+            let mut options = std::mem::take(&mut ctx.out.tcp_options);
+            options.clear();
+            self.push_established_options(ctx, &mut options);
+            options
         };
         let window = if syn {
             // Linux: SYN and SYN-ACK windows are never scaled.
@@ -298,6 +307,10 @@ impl Sock {
         let sent = ctx
             .out
             .emit_gather(self.local, self.remote, &repr, tos, &[head, tail]);
+        // The list's allocation serves the next segment.
+        let mut options = repr.options;
+        options.clear();
+        ctx.out.tcp_options = options;
         self.stats.segs_out += 1;
         if len > 0 {
             self.stats.data_segs_out += 1;
