@@ -394,6 +394,40 @@ impl Sim {
         })
     }
 
+    /// `close()` as the socket program makes it (a running process): with SO_LINGER
+    /// {1, t>0} it sleeps while the FIN is unacknowledged, for at most t seconds
+    /// (`Stack::close_blocking`). `Ok(true)` when it has returned; `Ok(false)` while it
+    /// sleeps: call [`Sim::close_resume`] after later events. The call is on the timeline
+    /// when it returns.
+    pub fn close_waiting(&mut self, p: ProcId, fd: Option<Fd>) -> Result<bool, SimError> {
+        let fd = self.resolve_fd(p, fd)?;
+        let returned = self.close_resume(p, fd)?;
+        Ok(returned)
+    }
+
+    /// Tries a sleeping [`Sim::close_waiting`] again: `Ok(true)` once it has returned.
+    pub fn close_resume(&mut self, p: ProcId, fd: Fd) -> Result<bool, SimError> {
+        let h = self.procs[p.0].host;
+        let now = self.now();
+        let res = self.hosts[h.0].stack.close_blocking(now, fd);
+        if res == Err(Errno::EAGAIN) {
+            self.drain(h);
+            return Ok(false);
+        }
+        self.record_call(p, "close", fd.to_string(), res.map(|()| 0));
+        self.hosts[h.0].owners.remove(&fd);
+        let proc = &mut self.procs[p.0];
+        proc.socks.remove(&fd);
+        if proc.current == Some(fd) {
+            proc.current = None;
+        }
+        self.drain(h);
+        res.map(|()| true).map_err(|errno| SimError::Syscall {
+            call: "close",
+            errno,
+        })
+    }
+
     fn close_fd(&mut self, p: ProcId, fd: Fd) -> Result<(), Errno> {
         let h = self.procs[p.0].host;
         let now = self.now();

@@ -237,8 +237,15 @@ impl OpKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Block {
     Connect,
-    Accept { listener: usize },
+    Accept {
+        listener: usize,
+    },
     Write,
+    /// `close()` sleeping under SO_LINGER {1, t}.
+    Close {
+        proc: ProcId,
+        fd: Fd,
+    },
 }
 
 /// A named socket of a host's socket program.
@@ -528,7 +535,14 @@ impl<'a> Interp<'a> {
         for key in keys {
             while let Some((blocked, rec)) = self.slots.get(&key).map(|s| (s.blocked, s.rec)) {
                 if let Some(b) = blocked {
-                    if self.still_blocked(b, rec) {
+                    if let Block::Close { proc, fd } = b {
+                        // A sleeping close returns when the stack says so.
+                        if !self.sim.close_resume(proc, fd).unwrap_or(true) {
+                            break;
+                        }
+                        progress = true;
+                        self.tracker.sync(&self.sim);
+                    } else if self.still_blocked(b, rec) {
                         break;
                     }
                     if let Some(s) = self.slots.get_mut(&key) {
@@ -573,6 +587,8 @@ impl<'a> Interp<'a> {
             Block::Write => rec
                 .and_then(|r| self.sock_state(r))
                 .is_some_and(|s| s.to_send > 0 && s.error.is_none()),
+            // Retried in `pump`, which may make it return.
+            Block::Close { .. } => true,
         }
     }
 

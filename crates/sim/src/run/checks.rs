@@ -55,8 +55,12 @@ impl Interp<'_> {
 
     pub(super) fn find_entry(&self, rec: &DescRec) -> Option<SocketEntry> {
         let table = self.sim.sockets(&rec.host).ok()?;
-        if rec.open {
-            return table.into_iter().find(|e| e.fd == Some(Fd(rec.fd)));
+        // An open descriptor is found by its number; one whose close() still sleeps
+        // (SO_LINGER) has none in the table any more, and is found by its addresses.
+        if rec.open
+            && let Some(e) = table.iter().find(|e| e.fd == Some(Fd(rec.fd)))
+        {
+            return Some(e.clone());
         }
         let local = rec.local?;
         table

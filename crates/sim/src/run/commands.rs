@@ -180,7 +180,10 @@ impl<'a> Interp<'a> {
                 None => Ok(None),
             },
             OpKind::Close => match self.open_fd(key, &op) {
-                Some((p, fd)) => self.sim.close(p, Some(fd)).map(|()| None),
+                Some((p, fd)) => self
+                    .sim
+                    .close_waiting(p, Some(fd))
+                    .map(|returned| (!returned).then_some(Block::Close { proc: p, fd })),
                 None => Ok(None),
             },
             OpKind::SetOpt(opt) => match self.open_fd(key, &op) {
