@@ -416,9 +416,7 @@ impl<'a> Run<'a> {
                 repeat,
                 span,
             } => {
-                let (left, every) = repeat.map_or((0, Duration::ZERO), |r| {
-                    (r.count.saturating_sub(1), r.every)
-                });
+                let (left, every) = tcplab_sim::scenario::Repeat::later(repeat.as_ref());
                 self.repeat_write(
                     Repeat {
                         host,

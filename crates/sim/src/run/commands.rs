@@ -581,9 +581,7 @@ impl<'a> Interp<'a> {
                 repeat,
                 span,
             } => {
-                let (left, every) = repeat.map_or((0, Duration::ZERO), |r| {
-                    (r.count.saturating_sub(1), r.every)
-                });
+                let (left, every) = crate::scenario::Repeat::later(repeat.as_ref());
                 self.repeat_write(Repeat {
                     host,
                     sock: sock.name.clone(),

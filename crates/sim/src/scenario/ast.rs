@@ -462,6 +462,16 @@ pub struct Repeat {
     pub span: Span,
 }
 
+impl Repeat {
+    /// The writes after the first and the time between them, for a `write` line with or
+    /// without `repeat`: `(0, 0)` without.
+    pub fn later(repeat: Option<&Repeat>) -> (u32, Duration) {
+        repeat.map_or((0, Duration::ZERO), |r| {
+            (r.count.saturating_sub(1), r.every)
+        })
+    }
+}
+
 /// A socket an assertion is about.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SockRef {
