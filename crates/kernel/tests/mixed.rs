@@ -16,7 +16,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{assert_all_pass, assert_fin_times_match, can_run, reference_fin_times, root};
+use common::{
+    assert_all_pass, assert_fin_times_match, can_run, reference_fin_times, root, twice_if_late,
+};
 use tcplab_kernel::{KernelOptions, run_real};
 use tcplab_sim::scenario::Scenario;
 use tcplab_sim::{EventKind, RunReport};
@@ -37,7 +39,9 @@ fn run(sc: &Scenario, stop_after: Option<Duration>) -> RunReport {
         stop_after,
         verbose: false,
     };
-    run_real(sc, &opts).unwrap_or_else(|e| panic!("{}: {e}", sc.file))
+    twice_if_late(&sc.file, || {
+        run_real(sc, &opts).unwrap_or_else(|e| panic!("{}: {e}", sc.file))
+    })
 }
 
 /// Whether the timeline has an event of `kind` (a `kind_name`) on `host`.
