@@ -35,6 +35,7 @@ pub mod sysctl;
 pub mod time;
 pub mod timer;
 pub mod timewait;
+pub mod wheel;
 
 pub use api::{
     Domain, Event, Fd, Shutdown, SockOpt, SockOptName, TcpState, TimerName, Trace, Transmit,

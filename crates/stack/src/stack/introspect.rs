@@ -98,9 +98,12 @@ impl Stack {
             } else if s.slots.iter().any(Option::is_some) {
                 return Err(at("a closed socket has a timer armed"));
             }
-            let armed = self.conn_armed.get(c).copied().unwrap_or([None; 3]);
-            for (i, (slot, queued)) in s.slots.iter().zip(armed.iter()).enumerate() {
-                if *slot != queued.map(|a| a.0) {
+            let armed = self.conn_armed.get(c);
+            for (i, (slot, id)) in s.slots.iter().zip(armed).enumerate() {
+                let queued = id.and_then(|id| self.timers.get(id));
+                if *slot != queued.map(|(at, _)| at)
+                    || queued.is_some_and(|(_, r)| r != TimerRef::Conn(c, i as u8))
+                {
                     return Err(at(&format!(
                         "slot {i} is {slot:?} but the queue has {queued:?}"
                     )));
@@ -136,7 +139,9 @@ impl Stack {
                 ));
             }
         }
-        for (at, _, r) in &self.timers {
+        self.timers.check()?;
+        for (at, r) in self.timers.iter() {
+            let (at, r) = (&at, &r);
             let live = match r {
                 TimerRef::Conn(c, slot) => self
                     .conns

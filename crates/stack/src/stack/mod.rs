@@ -1,7 +1,7 @@
 //! The stack: the descriptor table, the 4-tuple map, listeners, request and time-wait records,
 //! the timer queue, and the syscall-shaped API of the crate docs.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 
 use tcplab_wire::{IpRepr, TcpFlags, TcpOption, TcpRepr};
@@ -21,6 +21,7 @@ use crate::sysctl::Sysctls;
 use crate::time::{Hz, Instant};
 use crate::timer::Disposition;
 use crate::timewait::{TwSock, TwStatus};
+use crate::wheel::{TimerId, TimerWheel};
 
 mod introspect;
 mod syscalls;
@@ -188,32 +189,28 @@ impl<T> Slab<T> {
     }
 }
 
-/// The queue entries (expiry, arming sequence) of each full socket's three timer slots, by
-/// the socket's slab index: a plain table, as the indices are small and reused, so the lookup
-/// on every segment and timer is an index, not a hash.
+/// The wheel entries of each full socket's three timer slots, by the socket's slab index: a
+/// plain table, as the indices are small and reused, so the lookup on every segment and timer
+/// is an index, not a hash. Twelve bytes a socket; the deadlines live in the wheel.
 #[derive(Debug, Default)]
-struct ConnArmed(Vec<[Option<(Instant, u64)>; 3]>);
+struct ConnArmed(Vec<[TimerId; 3]>);
 
 impl ConnArmed {
-    fn get(&self, c: usize) -> Option<&[Option<(Instant, u64)>; 3]> {
-        self.0.get(c).filter(|a| a.iter().any(Option::is_some))
+    const NONE: TimerId = TimerId::MAX;
+
+    fn get(&self, c: usize) -> [Option<TimerId>; 3] {
+        let ids = self.0.get(c).copied().unwrap_or([Self::NONE; 3]);
+        ids.map(|id| (id != Self::NONE).then_some(id))
     }
 
-    fn get_mut(&mut self, c: usize) -> Option<&mut [Option<(Instant, u64)>; 3]> {
-        self.0.get_mut(c)
-    }
-
-    /// Clears socket `c`'s entries, returning them if any was set.
-    fn remove(&mut self, c: usize) -> Option<[Option<(Instant, u64)>; 3]> {
-        let a = std::mem::take(self.0.get_mut(c)?);
-        a.iter().any(Option::is_some).then_some(a)
-    }
-
-    fn insert(&mut self, c: usize, armed: [Option<(Instant, u64)>; 3]) {
+    fn set(&mut self, c: usize, slot: usize, id: Option<TimerId>) {
         if self.0.len() <= c {
-            self.0.resize(c + 1, [None; 3]);
+            if id.is_none() {
+                return;
+            }
+            self.0.resize(c + 1, [Self::NONE; 3]);
         }
-        self.0[c] = armed;
+        self.0[c][slot] = id.unwrap_or(Self::NONE);
     }
 }
 
@@ -232,10 +229,9 @@ pub struct Stack {
     listen_map: HashMap<u16, Vec<(IpAddr, usize)>, FastHash>,
     reqs: Slab<ReqSock>,
     tws: Slab<TwSock>,
-    /// Armed timers in firing order; ties break by arming sequence.
-    timers: BTreeSet<(Instant, u64, TimerRef)>,
+    /// Armed timers; they fire by deadline, ties in the order they were armed.
+    timers: TimerWheel<TimerRef>,
     conn_armed: ConnArmed,
-    timer_seq: u64,
     next_port: u32,
     /// Ports in use by bound sockets (count of users).
     ports: BTreeMap<u16, u32>,
@@ -263,6 +259,8 @@ impl Stack {
         // A seeded starting point, like Linux's hashed offset into the port range.
         let next_port = (config.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40) as u32 % span;
         let hash = FastHash::new(config.seed.rotate_left(29) ^ 0x2545_f491_4f6c_dd1d);
+        // Deadlines are whole jiffies: one per wheel tick.
+        let timers = TimerWheel::new(config.hz.tick_ns());
         Stack {
             config,
             out: Output::default(),
@@ -274,9 +272,8 @@ impl Stack {
             listen_map: HashMap::with_hasher(hash),
             reqs: Slab::default(),
             tws: Slab::default(),
-            timers: BTreeSet::new(),
+            timers,
             conn_armed: ConnArmed::default(),
-            timer_seq: 0,
             next_port,
             ports: BTreeMap::new(),
             lingering: BTreeMap::new(),
@@ -430,7 +427,7 @@ impl Stack {
 
     /// The earliest armed timer.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.first().map(|t| t.0)
+        self.timers.peek().map(|t| t.0)
     }
 
     pub fn poll_event(&mut self) -> Option<(Fd, Event)> {
@@ -439,10 +436,17 @@ impl Stack {
 
     // ---- timers -----------------------------------------------------------------------------
 
+    /// Arms `r` at `at`; the handle is (deadline, wheel entry).
     fn arm(&mut self, at: Instant, r: TimerRef) -> (Instant, u64) {
-        self.timer_seq += 1;
-        self.timers.insert((at, self.timer_seq, r));
-        (at, self.timer_seq)
+        (at, u64::from(self.timers.insert(at, r)))
+    }
+
+    /// Cancels the timer behind a handle from [`Stack::arm`], if it is still `r`'s.
+    fn disarm(&mut self, (at, id): (Instant, u64), r: TimerRef) {
+        let id = id as TimerId;
+        if self.timers.get(id) == Some((at, r)) {
+            self.timers.remove(id);
+        }
     }
 
     /// After a socket ran: its empty queues go back to the spare pool (an idle connection
@@ -454,37 +458,24 @@ impl Stack {
         self.sync_conn_timers(c);
     }
 
-    /// Brings the queue in line with a socket's slots after it ran.
+    /// Brings the queue in line with a socket's slots after it ran (all off once it is gone).
     fn sync_conn_timers(&mut self, c: usize) {
-        let Some(sock) = self.conns.get(c) else {
-            if let Some(armed) = self.conn_armed.remove(c) {
-                for (i, a) in armed.iter().enumerate() {
-                    if let Some((t, s)) = a {
-                        self.timers.remove(&(*t, *s, TimerRef::Conn(c, i as u8)));
-                    }
+        let slots = self.conns.get(c).map_or([None; 3], |sock| sock.slots);
+        let armed = self.conn_armed.get(c);
+        for (i, (want, have)) in slots.into_iter().zip(armed).enumerate() {
+            let r = TimerRef::Conn(c, i as u8);
+            if let Some(id) = have {
+                if want.is_some() && self.timers.get(id) == want.map(|at| (at, r)) {
+                    continue;
                 }
-            }
-            return;
-        };
-        let slots = sock.slots;
-        let mut armed = self.conn_armed.get(c).copied().unwrap_or([None; 3]);
-        for i in 0..3 {
-            let want = slots[i];
-            let have = armed[i].map(|a| a.0);
-            if want == have {
+                if self.timers.get(id).is_some_and(|(_, w)| w == r) {
+                    self.timers.remove(id);
+                }
+            } else if want.is_none() {
                 continue;
             }
-            if let Some((t, s)) = armed[i].take() {
-                self.timers.remove(&(t, s, TimerRef::Conn(c, i as u8)));
-            }
-            if let Some(at) = want {
-                armed[i] = Some(self.arm(at, TimerRef::Conn(c, i as u8)));
-            }
-        }
-        if armed.iter().all(Option::is_none) {
-            self.conn_armed.remove(c);
-        } else {
-            self.conn_armed.insert(c, armed);
+            let new = want.map(|at| self.timers.insert(at, r));
+            self.conn_armed.set(c, i, new);
         }
     }
 
@@ -495,8 +486,8 @@ impl Stack {
         if want == armed.map(|a| a.0) {
             return;
         }
-        if let Some((t, s)) = armed {
-            self.timers.remove(&(t, s, TimerRef::Req(r)));
+        if let Some(handle) = armed {
+            self.disarm(handle, TimerRef::Req(r));
         }
         let new = want.map(|at| self.arm(at, TimerRef::Req(r)));
         if let Some(req) = self.reqs.get_mut(r) {
@@ -511,8 +502,8 @@ impl Stack {
         if Some(want) == armed.map(|a| a.0) {
             return;
         }
-        if let Some((at, s)) = armed {
-            self.timers.remove(&(at, s, TimerRef::Tw(t)));
+        if let Some(handle) = armed {
+            self.disarm(handle, TimerRef::Tw(t));
         }
         let new = self.arm(want, TimerRef::Tw(t));
         if let Some(tw) = self.tws.get_mut(t) {
@@ -522,16 +513,10 @@ impl Stack {
 
     /// Runs every timer due at or before `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
-        while let Some(&(at, seq, r)) = self.timers.first() {
-            if at > now {
-                break;
-            }
-            self.timers.remove(&(at, seq, r));
+        while let Some((at, r)) = self.timers.pop_due(now) {
             match r {
                 TimerRef::Conn(c, slot) => {
-                    if let Some(a) = self.conn_armed.get_mut(c) {
-                        a[slot as usize] = None;
-                    }
+                    self.conn_armed.set(c, slot as usize, None);
                     let slot = match slot {
                         0 => Slot::Xmit,
                         1 => Slot::DelAck,
@@ -685,7 +670,7 @@ impl Stack {
             {
                 self.out.orphans = self.out.orphans.saturating_sub(1);
             }
-            self.conn_armed.remove(c);
+            self.sync_conn_timers(c);
             self.release_port(port);
         }
     }
@@ -851,8 +836,8 @@ impl Stack {
                 from: tw.substate,
                 to: TcpState::Close,
             });
-            if let Some((at, s)) = tw.armed {
-                self.timers.remove(&(at, s, TimerRef::Tw(t)));
+            if let Some(handle) = tw.armed {
+                self.disarm(handle, TimerRef::Tw(t));
             }
             self.tuples.remove(&(tw.local, tw.remote));
             self.release_port(tw.local.port());
@@ -1095,8 +1080,8 @@ impl Stack {
         let Some(req) = self.reqs.remove(r) else {
             return;
         };
-        if let Some((at, s)) = req.armed {
-            self.timers.remove(&(at, s, TimerRef::Req(r)));
+        if let Some(handle) = req.armed {
+            self.disarm(handle, TimerRef::Req(r));
         }
         if let Some(lst) = self.listeners.get_mut(l) {
             lst.qlen = lst.qlen.saturating_sub(1);
@@ -1133,8 +1118,8 @@ impl Stack {
                 from: TcpState::SynRecv,
                 to: TcpState::Close,
             });
-            if let Some((at, s)) = req.armed {
-                self.timers.remove(&(at, s, TimerRef::Req(r)));
+            if let Some(handle) = req.armed {
+                self.disarm(handle, TimerRef::Req(r));
             }
             self.tuples.remove(&(req.local, req.remote));
             if let Some(lst) = self.listeners.get_mut(req.listener) {

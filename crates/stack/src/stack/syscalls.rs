@@ -624,10 +624,7 @@ impl Stack {
         let expires = ctx.expires(u64::from(secs) * u64::from(ctx.hz.0));
         let fires = ctx.fires(expires);
         sock.linger_until = Some(fires);
-        self.timer_seq += 1;
-        let timer = (fires, self.timer_seq);
-        self.timers
-            .insert((fires, timer.1, super::TimerRef::Linger(fd)));
+        let timer = self.arm(fires, super::TimerRef::Linger(fd));
         self.lingering
             .insert(fd, Linger::Waiting { conn: c, timer });
         self.settle(c);
@@ -642,8 +639,8 @@ impl Stack {
             Linger::Waiting { conn, timer } if *conn == c => Some((*fd, *timer)),
             _ => None,
         });
-        if let Some((fd, (at, seq))) = waiting {
-            self.timers.remove(&(at, seq, super::TimerRef::Linger(fd)));
+        if let Some((fd, timer)) = waiting {
+            self.disarm(timer, super::TimerRef::Linger(fd));
             self.lingering.insert(fd, Linger::Returned);
         }
         let (mut ctx, conns) = self.ctx(now);
