@@ -1,6 +1,6 @@
 //! What each timer slot does when it fires (Linux: net/ipv4/tcp_timer.c).
 //!
-//! The stack keeps one ordered queue of deadlines; a socket keeps the deadline of each of its
+//! The stack keeps every deadline in one timer wheel (`crate::wheel`); a socket keeps the deadline of each of its
 //! three slots in `Sock::slots` and the kind of the transmit slot in `Sock::xmit_kind`.
 
 use tcplab_wire::TcpFlags;

@@ -376,6 +376,11 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_is_32_bytes_with_an_8_byte_payload() {
+        assert_eq!(std::mem::size_of::<Entry<[u32; 2]>>(), 32);
+    }
+
+    #[test]
     fn ties_fire_in_arming_order_across_cascades() {
         let mut wheel = TimerWheel::new(4_000_000);
         let far = Instant::from_secs(7200);

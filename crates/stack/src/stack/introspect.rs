@@ -102,7 +102,7 @@ impl Stack {
             for (i, (slot, id)) in s.slots.iter().zip(armed).enumerate() {
                 let queued = id.and_then(|id| self.timers.get(id));
                 if *slot != queued.map(|(at, _)| at)
-                    || queued.is_some_and(|(_, r)| r != TimerRef::Conn(c, i as u8))
+                    || queued.is_some_and(|(_, r)| r != TimerRef::Conn(c as u32, i as u8))
                 {
                     return Err(at(&format!(
                         "slot {i} is {slot:?} but the queue has {queued:?}"
@@ -145,10 +145,13 @@ impl Stack {
             let live = match r {
                 TimerRef::Conn(c, slot) => self
                     .conns
-                    .get(*c)
+                    .get(*c as usize)
                     .is_some_and(|s| s.slots[*slot as usize] == Some(*at)),
-                TimerRef::Req(x) => self.reqs.get(*x).is_some_and(|s| s.timer == Some(*at)),
-                TimerRef::Tw(x) => self.tws.get(*x).is_some_and(|s| s.timer == *at),
+                TimerRef::Req(x) => self
+                    .reqs
+                    .get(*x as usize)
+                    .is_some_and(|s| s.timer == Some(*at)),
+                TimerRef::Tw(x) => self.tws.get(*x as usize).is_some_and(|s| s.timer == *at),
                 TimerRef::Linger(fd) => matches!(
                     self.lingering.get(fd),
                     Some(Linger::Waiting { conn, timer }) if timer.0 == *at

@@ -119,12 +119,13 @@ enum ConnRef {
     Tw(usize),
 }
 
-/// A timer in the stack-wide queue.
+/// A timer in the stack-wide wheel: whose it is, by slab index (32 bits, so that an entry
+/// of the wheel is 32 bytes).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 enum TimerRef {
-    Conn(usize, u8),
-    Req(usize),
-    Tw(usize),
+    Conn(u32, u8),
+    Req(u32),
+    Tw(u32),
     /// The end of a lingering close()'s wait (the sleeping process's timeout).
     Linger(Fd),
 }
@@ -463,7 +464,7 @@ impl Stack {
         let slots = self.conns.get(c).map_or([None; 3], |sock| sock.slots);
         let armed = self.conn_armed.get(c);
         for (i, (want, have)) in slots.into_iter().zip(armed).enumerate() {
-            let r = TimerRef::Conn(c, i as u8);
+            let r = TimerRef::Conn(c as u32, i as u8);
             if let Some(id) = have {
                 if want.is_some() && self.timers.get(id) == want.map(|at| (at, r)) {
                     continue;
@@ -487,9 +488,9 @@ impl Stack {
             return;
         }
         if let Some(handle) = armed {
-            self.disarm(handle, TimerRef::Req(r));
+            self.disarm(handle, TimerRef::Req(r as u32));
         }
-        let new = want.map(|at| self.arm(at, TimerRef::Req(r)));
+        let new = want.map(|at| self.arm(at, TimerRef::Req(r as u32)));
         if let Some(req) = self.reqs.get_mut(r) {
             req.armed = new;
         }
@@ -503,9 +504,9 @@ impl Stack {
             return;
         }
         if let Some(handle) = armed {
-            self.disarm(handle, TimerRef::Tw(t));
+            self.disarm(handle, TimerRef::Tw(t as u32));
         }
-        let new = self.arm(want, TimerRef::Tw(t));
+        let new = self.arm(want, TimerRef::Tw(t as u32));
         if let Some(tw) = self.tws.get_mut(t) {
             tw.armed = Some(new);
         }
@@ -516,6 +517,7 @@ impl Stack {
         while let Some((at, r)) = self.timers.pop_due(now) {
             match r {
                 TimerRef::Conn(c, slot) => {
+                    let c = c as usize;
                     self.conn_armed.set(c, slot as usize, None);
                     let slot = match slot {
                         0 => Slot::Xmit,
@@ -529,13 +531,14 @@ impl Stack {
                     let disp = sock.on_timer(&mut ctx, slot);
                     self.finish(now, c, disp);
                 }
-                TimerRef::Req(rid) => self.req_timer(at, rid),
+                TimerRef::Req(rid) => self.req_timer(at, rid as usize),
                 TimerRef::Linger(fd) => {
                     if let Some(Linger::Waiting { conn, .. }) = self.lingering.get(&fd).copied() {
                         self.linger_return(at, conn, Disposition::Keep);
                     }
                 }
                 TimerRef::Tw(t) => {
+                    let t = t as usize;
                     if let Some(tw) = self.tws.remove(t) {
                         use crate::api::{TimerName, Trace};
                         let (local, remote) = (tw.local, tw.remote);
@@ -837,7 +840,7 @@ impl Stack {
                 to: TcpState::Close,
             });
             if let Some(handle) = tw.armed {
-                self.disarm(handle, TimerRef::Tw(t));
+                self.disarm(handle, TimerRef::Tw(t as u32));
             }
             self.tuples.remove(&(tw.local, tw.remote));
             self.release_port(tw.local.port());
@@ -1081,7 +1084,7 @@ impl Stack {
             return;
         };
         if let Some(handle) = req.armed {
-            self.disarm(handle, TimerRef::Req(r));
+            self.disarm(handle, TimerRef::Req(r as u32));
         }
         if let Some(lst) = self.listeners.get_mut(l) {
             lst.qlen = lst.qlen.saturating_sub(1);
@@ -1119,7 +1122,7 @@ impl Stack {
                 to: TcpState::Close,
             });
             if let Some(handle) = req.armed {
-                self.disarm(handle, TimerRef::Req(r));
+                self.disarm(handle, TimerRef::Req(r as u32));
             }
             self.tuples.remove(&(req.local, req.remote));
             if let Some(lst) = self.listeners.get_mut(req.listener) {
