@@ -203,12 +203,17 @@ pub fn run_real(sc: &Scenario, opts: &KernelOptions) -> Result<RunReport, RunErr
     let caps = caps();
     let warnings = plan::check(sc, caps)?;
     check_available().map_err(|why| whole(format!("cannot run on the kernel: {why}")))?;
-    let _turn = take_turn().map_err(whole)?;
+    // Ctrl-c is caught from here on: a run waiting for another one's turn stops once it has
+    // the turn, before it sets anything up.
     let flag = Arc::new(AtomicBool::new(false));
     let _sigint = SigintGuard(
         signal_hook::flag::register(signal_hook::consts::SIGINT, flag.clone())
             .map_err(|e| whole(format!("cannot catch SIGINT: {e}")))?,
     );
+    let _turn = take_turn().map_err(whole)?;
+    if flag.load(Ordering::SeqCst) {
+        return Err(whole("interrupted".into()));
+    }
     let mut run = runner::Run::setup(sc, opts, caps, warnings, &flag)?;
     run.run_steps()?;
     if flag.load(Ordering::SeqCst) {
