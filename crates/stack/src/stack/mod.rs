@@ -6,6 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use tcplab_wire::{IpRepr, TcpFlags, TcpOption, TcpRepr};
 
+use crate::addr_pair::AddrPair;
 use crate::api::{Domain, Event, Fd, TcpState, Transmit};
 use crate::assembler::Assembler;
 use crate::cc::{CaState, CcState, new_cc};
@@ -22,8 +23,11 @@ use crate::time::{Hz, Instant};
 use crate::timer::Disposition;
 use crate::timewait::{TwSock, TwStatus};
 
+mod ehash;
 mod introspect;
 mod syscalls;
+
+use ehash::{ConnRef, TupleTable};
 
 /// How a stack is set up.
 #[derive(Clone, Debug)]
@@ -108,14 +112,6 @@ enum FdKind {
     Fresh(Box<FreshSock>),
     Listener(usize),
     Conn(usize),
-}
-
-/// What a 4-tuple leads to.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
-enum ConnRef {
-    Conn(usize),
-    Req(usize),
-    Tw(usize),
 }
 
 /// A timer in the stack-wide queue.
@@ -226,7 +222,7 @@ pub struct Stack {
     fds: BTreeMap<Fd, FdKind>,
     conns: Slab<Sock>,
     /// Time-wait, request and full sockets by (local, remote).
-    tuples: HashMap<(SocketAddr, SocketAddr), ConnRef, FastHash>,
+    tuples: TupleTable,
     listeners: Slab<Listener>,
     /// Listeners by local port, then address (unspecified = any).
     listen_map: HashMap<u16, Vec<(IpAddr, usize)>, FastHash>,
@@ -269,7 +265,7 @@ impl Stack {
             isn,
             fds: BTreeMap::new(),
             conns: Slab::default(),
-            tuples: HashMap::with_hasher(hash),
+            tuples: TupleTable::new(hash),
             listeners: Slab::default(),
             listen_map: HashMap::with_hasher(hash),
             reqs: Slab::default(),
@@ -361,12 +357,12 @@ impl Stack {
             .chain(
                 self.reqs
                     .iter()
-                    .map(|(_, r)| (r.local, r.remote, TcpState::SynRecv)),
+                    .map(|(_, r)| (r.local(), r.remote(), TcpState::SynRecv)),
             )
             .chain(
                 self.tws
                     .iter()
-                    .map(|(_, t)| (t.local, t.remote, t.substate)),
+                    .map(|(_, t)| (t.local(), t.remote(), t.substate)),
             )
             .collect();
         v.sort();
@@ -553,7 +549,7 @@ impl Stack {
                 TimerRef::Tw(t) => {
                     if let Some(tw) = self.tws.remove(t) {
                         use crate::api::{TimerName, Trace};
-                        let (local, remote) = (tw.local, tw.remote);
+                        let (local, remote) = (tw.local(), tw.remote());
                         self.out.trace(Trace::Timer {
                             local,
                             remote,
@@ -566,7 +562,7 @@ impl Stack {
                             from: tw.substate,
                             to: TcpState::Close,
                         });
-                        self.tuples.remove(&(local, remote));
+                        self.tuples.remove(local, remote, ConnRef::Tw(t));
                         self.release_port(local.port());
                     }
                 }
@@ -597,9 +593,9 @@ impl Stack {
                     let ctx = ctx_of(&self.config, &mut self.out, now);
                     let expires = ctx.expires(timeout);
                     let deadline = ctx.fires(expires);
+                    let key = (sock.local, sock.remote);
                     let tw = TwSock {
-                        local: sock.local,
-                        remote: sock.remote,
+                        addrs: AddrPair::new(sock.local, sock.remote),
                         substate,
                         snd_nxt: sock.snd_nxt,
                         rcv_nxt: sock.rcv_nxt,
@@ -613,14 +609,14 @@ impl Stack {
                         expires,
                         armed: None,
                         entry_stamp: now,
-                        last_oow_ack_time: None,
+                        last_oow_ack_time: 0,
+                        oow_ack_sent: false,
                     };
-                    let key = (tw.local, tw.remote);
-                    let port = tw.local.port();
+                    let port = key.0.port();
                     let t = self.tws.insert(tw);
                     // The time-wait record keeps the port bound.
                     *self.ports.entry(port).or_insert(0) += 1;
-                    self.tuples.insert(key, ConnRef::Tw(t));
+                    self.tuple_insert(key.0, key.1, ConnRef::Tw(t));
                     self.sync_tw_timer(t);
                 }
                 // The full socket is done (Linux: tcp_done() after tcp_time_wait()).
@@ -667,8 +663,8 @@ impl Stack {
         let port = sock.local.port();
         let has_fd = sock.fd.is_some() || sock.linger_until.is_some();
         let listener = sock.listener;
-        if !tuple_taken && self.tuples.get(&key) == Some(&ConnRef::Conn(c)) {
-            self.tuples.remove(&key);
+        if !tuple_taken {
+            self.tuples.remove(key.0, key.1, ConnRef::Conn(c));
         }
         if tuple_taken {
             // The tuple now leads to the time-wait record; nothing to remove.
@@ -718,14 +714,14 @@ impl Stack {
         let (expire, resend) = req.syn_ack_recalc(max_retries, defer);
         let mut ctx = ctx_of(&self.config, &mut self.out, now);
         ctx.out.trace(crate::api::Trace::Timer {
-            local: req.local,
-            remote: req.remote,
+            local: req.local(),
+            remote: req.remote(),
             timer: crate::api::TimerName::SynAck,
             count: req.num_timeout,
         });
         if expire {
             // Expired: dropped silently, no RST.
-            let key = (req.local, req.remote);
+            let key = (req.local(), req.remote());
             ctx.out.trace(crate::api::Trace::State {
                 local: key.0,
                 remote: key.1,
@@ -734,7 +730,7 @@ impl Stack {
             });
             let young = req.num_timeout == 0;
             self.reqs.remove(r);
-            self.tuples.remove(&key);
+            self.tuples.remove(key.0, key.1, ConnRef::Req(r));
             if let Some(l) = self.listeners.get_mut(listener) {
                 l.qlen = l.qlen.saturating_sub(1);
                 if young {
@@ -793,7 +789,7 @@ impl Stack {
     }
 
     fn input(&mut self, now: Instant, local: SocketAddr, remote: SocketAddr, seg: &TcpRepr<'_>) {
-        match self.tuples.get(&(local, remote)).copied() {
+        match self.tuple_get(local, remote) {
             Some(ConnRef::Conn(c)) => {
                 if let Some(sock) = self.conns.get_mut(c) {
                     sock.provision(&mut self.spare, !seg.payload.is_empty(), false);
@@ -845,17 +841,18 @@ impl Stack {
 
     fn kill_tw(&mut self, t: usize) {
         if let Some(tw) = self.tws.remove(t) {
+            let (local, remote) = (tw.local(), tw.remote());
             self.out.trace(crate::api::Trace::State {
-                local: tw.local,
-                remote: tw.remote,
+                local,
+                remote,
                 from: tw.substate,
                 to: TcpState::Close,
             });
             if let Some((at, s)) = tw.armed {
                 self.timers.remove(&(at, s, TimerRef::Tw(t)));
             }
-            self.tuples.remove(&(tw.local, tw.remote));
-            self.release_port(tw.local.port());
+            self.tuples.remove(local, remote, ConnRef::Tw(t));
+            self.release_port(local.port());
         }
     }
 
@@ -965,8 +962,7 @@ impl Stack {
         rx_opt.rcv_wscale = rcv_wscale;
         let req = ReqSock {
             listener: l,
-            local,
-            remote,
+            addrs: AddrPair::new(local, remote),
             iss,
             irs: seg.seq,
             ts_offset,
@@ -982,7 +978,8 @@ impl Stack {
             timer: None,
             expires: None,
             armed: None,
-            last_oow_ack_time: None,
+            last_oow_ack_time: 0,
+            oow_ack_sent: false,
         };
         let mut ctx = ctx_of(&self.config, &mut self.out, now);
         req.send_synack(&mut ctx);
@@ -1000,7 +997,7 @@ impl Stack {
             expires: Some(expires),
             ..req
         });
-        self.tuples.insert((local, remote), ConnRef::Req(r));
+        self.tuple_insert(local, remote, ConnRef::Req(r));
         if let Some(lst) = self.listeners.get_mut(l) {
             lst.qlen += 1;
             lst.young += 1;
@@ -1014,14 +1011,11 @@ impl Stack {
             return;
         };
         let f = seg.flags;
-        let (local, remote) = (req.local, req.remote);
+        let (local, remote) = (req.local(), req.remote());
         let mut ctx = ctx_of(&self.config, &mut self.out, now);
         // A retransmitted SYN: answer with the SYN-ACK again, rate-limited.
         if seg.seq == req.irs && f.contains(TcpFlags::SYN) && !f.contains(TcpFlags::RST) {
-            let mut last = req.last_oow_ack_time;
-            let limited = ctx.oow_rate_limited(&mut last);
-            req.last_oow_ack_time = last;
-            if !limited {
+            if !req.oow_rate_limited(&ctx) {
                 req.send_synack(&mut ctx);
                 req.num_retrans += 1;
                 let when = req.timeout(&ctx);
@@ -1042,12 +1036,8 @@ impl Stack {
         let in_window =
             !before(end_seq, rcv_nxt) && !after(seg.seq, rcv_nxt.wrapping_add(req.rcv_wnd));
         if !in_window {
-            if !f.contains(TcpFlags::RST) {
-                let mut last = req.last_oow_ack_time;
-                if !ctx.oow_rate_limited(&mut last) {
-                    req.send_synack(&mut ctx);
-                }
-                req.last_oow_ack_time = last;
+            if !f.contains(TcpFlags::RST) && !req.oow_rate_limited(&ctx) {
+                req.send_synack(&mut ctx);
             }
             return;
         }
@@ -1098,6 +1088,9 @@ impl Stack {
         if let Some((at, s)) = req.armed {
             self.timers.remove(&(at, s, TimerRef::Req(r)));
         }
+        // The tuple passes to the child (a map's insert would overwrite the entry; the table
+        // finds entries through their records, and this one is gone).
+        self.tuples.remove(local, remote, ConnRef::Req(r));
         if let Some(lst) = self.listeners.get_mut(l) {
             lst.qlen = lst.qlen.saturating_sub(1);
             if req.num_timeout == 0 {
@@ -1105,7 +1098,7 @@ impl Stack {
             }
         }
         let c = self.create_child(now, &req);
-        self.tuples.insert((local, remote), ConnRef::Conn(c));
+        self.tuple_insert(local, remote, ConnRef::Conn(c));
         *self.ports.entry(local.port()).or_insert(0) += 1;
         let (mut ctx, conns) = self.ctx(now);
         let Some(sock) = conns.get_mut(c) else { return };
@@ -1127,16 +1120,17 @@ impl Stack {
 
     fn drop_req(&mut self, r: usize) {
         if let Some(req) = self.reqs.remove(r) {
+            let (local, remote) = (req.local(), req.remote());
             self.out.trace(crate::api::Trace::State {
-                local: req.local,
-                remote: req.remote,
+                local,
+                remote,
                 from: TcpState::SynRecv,
                 to: TcpState::Close,
             });
             if let Some((at, s)) = req.armed {
                 self.timers.remove(&(at, s, TimerRef::Req(r)));
             }
-            self.tuples.remove(&(req.local, req.remote));
+            self.tuples.remove(local, remote, ConnRef::Req(r));
             if let Some(lst) = self.listeners.get_mut(req.listener) {
                 lst.qlen = lst.qlen.saturating_sub(1);
                 if req.num_timeout == 0 {
@@ -1156,7 +1150,7 @@ impl Stack {
             .get(req.listener)
             .map(|l| (l.opts, l.sndbuf, l.rcvbuf))
             .unwrap_or_default();
-        let mut sock = self.new_sock(req.local, req.remote, opts, sndbuf, rcvbuf);
+        let mut sock = self.new_sock(req.local(), req.remote(), opts, sndbuf, rcvbuf);
         sock.state = TcpState::SynRecv;
         sock.listener = Some(req.listener);
         sock.iss = req.iss;
