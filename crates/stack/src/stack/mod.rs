@@ -25,9 +25,11 @@ use crate::timewait::{TwSock, TwStatus};
 
 mod ehash;
 mod introspect;
+mod slab;
 mod syscalls;
 
 use ehash::{ConnRef, TupleTable};
+use slab::Slab;
 
 /// How a stack is set up.
 #[derive(Clone, Debug)]
@@ -132,56 +134,6 @@ enum Linger {
     Waiting { conn: usize, timer: (Instant, u64) },
     /// The call has returned 0; the next close_blocking() reports it.
     Returned,
-}
-
-/// A vector of optional records with a free list (indexes stay stable).
-#[derive(Debug)]
-struct Slab<T> {
-    items: Vec<Option<T>>,
-    free: Vec<usize>,
-}
-
-impl<T> Default for Slab<T> {
-    fn default() -> Self {
-        Slab {
-            items: Vec::new(),
-            free: Vec::new(),
-        }
-    }
-}
-
-impl<T> Slab<T> {
-    fn insert(&mut self, v: T) -> usize {
-        if let Some(i) = self.free.pop() {
-            self.items[i] = Some(v);
-            i
-        } else {
-            self.items.push(Some(v));
-            self.items.len() - 1
-        }
-    }
-    fn remove(&mut self, i: usize) -> Option<T> {
-        let v = self.items.get_mut(i)?.take();
-        if v.is_some() {
-            self.free.push(i);
-        }
-        v
-    }
-    fn get(&self, i: usize) -> Option<&T> {
-        self.items.get(i)?.as_ref()
-    }
-    fn get_mut(&mut self, i: usize) -> Option<&mut T> {
-        self.items.get_mut(i)?.as_mut()
-    }
-    fn iter(&self) -> impl Iterator<Item = (usize, &T)> {
-        self.items
-            .iter()
-            .enumerate()
-            .filter_map(|(i, v)| v.as_ref().map(|v| (i, v)))
-    }
-    fn len(&self) -> usize {
-        self.items.len() - self.free.len()
-    }
 }
 
 /// The queue entries (expiry, arming sequence) of each full socket's three timer slots, by
