@@ -14,6 +14,7 @@
 //! Bad input never panics and never corrupts state: a malformed or unacceptable segment is
 //! dropped and counted with a [`DropReason`]; the peer's misbehaviour surfaces as an [`Event`].
 
+pub mod addr_pair;
 pub mod api;
 pub mod assembler;
 pub mod cc;

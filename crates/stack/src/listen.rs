@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 
 use tcplab_wire::{TcpFlags, TcpOption, TcpRepr};
 
+use crate::addr_pair::AddrPair;
 use crate::api::{Fd, TcpState};
 use crate::ctx::{Ctx, Output};
 use crate::rtt::{TCP_RTO_MAX_MS, TCP_TIMEOUT_INIT_MS};
@@ -46,12 +47,13 @@ impl Listener {
 }
 
 /// A request socket: a passive connection between SYN and the handshake's last ACK
-/// (Linux: struct tcp_request_sock).
+/// (Linux: struct tcp_request_sock). Kept small like the time-wait record, as a SYN flood
+/// makes many: the addresses are packed.
 #[derive(Debug)]
 pub struct ReqSock {
     pub listener: usize,
-    pub local: SocketAddr,
-    pub remote: SocketAddr,
+    /// (local, remote).
+    pub addrs: AddrPair,
     pub iss: u32,
     pub irs: u32,
     pub ts_offset: u32,
@@ -76,10 +78,29 @@ pub struct ReqSock {
     /// Its expiry as Linux stores it, which `ss` counts down to.
     pub expires: Option<Instant>,
     pub armed: Option<(Instant, u64)>,
-    pub last_oow_ack_time: Option<Jiffies>,
+    /// Jiffies of the last out-of-window reply, meaningful when `oow_ack_sent` (a flag beside
+    /// it rather than an `Option`, which would take 16 bytes).
+    pub last_oow_ack_time: Jiffies,
+    pub oow_ack_sent: bool,
 }
 
 impl ReqSock {
+    pub fn local(&self) -> SocketAddr {
+        self.addrs.local()
+    }
+
+    pub fn remote(&self) -> SocketAddr {
+        self.addrs.remote()
+    }
+
+    /// Linux: __tcp_oow_rate_limited() on the request's last_oow_ack_time.
+    pub fn oow_rate_limited(&mut self, ctx: &Ctx<'_>) -> bool {
+        let mut last = self.oow_ack_sent.then_some(self.last_oow_ack_time);
+        let limited = ctx.oow_rate_limited(&mut last);
+        self.oow_ack_sent = last.is_some();
+        self.last_oow_ack_time = last.unwrap_or(0);
+        limited
+    }
     /// Linux: tcp_make_synack() + tcp_v4_send_synack().
     pub fn send_synack(&self, ctx: &mut Ctx<'_>) {
         let tsval = ctx.ts_ms().wrapping_add(self.ts_offset);
@@ -91,9 +112,10 @@ impl ReqSock {
             self.rx_opt.sack_ok,
             self.rx_opt.wscale_ok.then_some(self.rx_opt.rcv_wscale),
         );
+        let (local, remote) = (self.local(), self.remote());
         let repr = TcpRepr {
-            src_port: self.local.port(),
-            dst_port: self.remote.port(),
+            src_port: local.port(),
+            dst_port: remote.port(),
             seq: self.iss,
             ack: self.irs.wrapping_add(1),
             flags: if self.rx_opt.ecn_ok {
@@ -108,7 +130,7 @@ impl ReqSock {
             option_padding: Vec::new(),
             payload: &[],
         };
-        ctx.out.emit(self.local, self.remote, &repr);
+        ctx.out.emit(local, remote, &repr);
     }
 
     /// Linux: tcp_reqsk_timeout() — `timeout << num_timeout`, capped at TCP_RTO_MAX.

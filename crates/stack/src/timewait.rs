@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 
 use tcplab_wire::{TcpFlags, TcpOption, TcpRepr};
 
+use crate::addr_pair::AddrPair;
 use crate::api::TcpState;
 use crate::ctx::Ctx;
 use crate::seq::{after, before};
@@ -17,11 +18,13 @@ pub fn timewait_len(hz: crate::time::Hz) -> Jiffies {
     u64::from(hz.0) * 60
 }
 
-/// A time-wait record.
+/// A time-wait record. A million of them can be alive at once, so it is kept small: the
+/// addresses are packed, and the fields are as Linux keeps them or as wide as their range
+/// needs (`size_of` is guarded by a test in tests/record_sizes.rs).
 #[derive(Debug, Clone)]
 pub struct TwSock {
-    pub local: SocketAddr,
-    pub remote: SocketAddr,
+    /// (local, remote).
+    pub addrs: AddrPair,
     /// TIME_WAIT or FIN_WAIT2 (Linux: tw_substate).
     pub substate: TcpState,
     pub snd_nxt: u32,
@@ -39,7 +42,10 @@ pub struct TwSock {
     pub armed: Option<(Instant, u64)>,
     /// When the record was created (Linux: tw_entry_stamp).
     pub entry_stamp: Instant,
-    pub last_oow_ack_time: Option<Jiffies>,
+    /// Jiffies of the last out-of-window ACK (Linux: tw_last_oow_ack_time), meaningful when
+    /// `oow_ack_sent`: a flag beside it rather than an `Option`, which would take 16 bytes.
+    pub last_oow_ack_time: Jiffies,
+    pub oow_ack_sent: bool,
 }
 
 /// What the stack does with a segment that hit a time-wait record (Linux: enum tcp_tw_status).
@@ -56,6 +62,14 @@ pub enum TwStatus {
 }
 
 impl TwSock {
+    pub fn local(&self) -> SocketAddr {
+        self.addrs.local()
+    }
+
+    pub fn remote(&self) -> SocketAddr {
+        self.addrs.remote()
+    }
+
     /// Linux: tcp_timewait_state_process().
     pub fn process(&mut self, ctx: &mut Ctx<'_>, seg: &TcpRepr<'_>) -> TwStatus {
         let flags = seg.flags;
@@ -94,8 +108,8 @@ impl TwSock {
             }
             self.substate = TcpState::TimeWait;
             ctx.out.trace(crate::api::Trace::State {
-                local: self.local,
-                remote: self.remote,
+                local: self.local(),
+                remote: self.remote(),
                 from: TcpState::FinWait2,
                 to: TcpState::TimeWait,
             });
@@ -155,9 +169,10 @@ impl TwSock {
     fn oow_ack(&mut self, ctx: &mut Ctx<'_>, seg: &TcpRepr<'_>) {
         let data_no_syn = seg.seg_len() > 0 && !seg.flags.contains(TcpFlags::SYN);
         if !data_no_syn {
-            let mut last = self.last_oow_ack_time;
+            let mut last = self.oow_ack_sent.then_some(self.last_oow_ack_time);
             let limited = ctx.oow_rate_limited(&mut last);
-            self.last_oow_ack_time = last;
+            self.oow_ack_sent = last.is_some();
+            self.last_oow_ack_time = last.unwrap_or(0);
             if limited {
                 return;
             }
@@ -176,9 +191,10 @@ impl TwSock {
                 tsecr: self.ts_recent,
             });
         }
+        let (local, remote) = (self.local(), self.remote());
         let repr = TcpRepr {
-            src_port: self.local.port(),
-            dst_port: self.remote.port(),
+            src_port: local.port(),
+            dst_port: remote.port(),
             seq: self.snd_nxt,
             ack: self.rcv_nxt,
             flags: TcpFlags::ACK,
@@ -189,6 +205,6 @@ impl TwSock {
             option_padding: Vec::new(),
             payload: &[],
         };
-        ctx.out.emit(self.local, self.remote, &repr);
+        ctx.out.emit(local, remote, &repr);
     }
 }

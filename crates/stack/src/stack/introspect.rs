@@ -91,8 +91,8 @@ impl Stack {
                 )));
             }
             if s.state != TcpState::Close && s.state != TcpState::Listen {
-                match self.tuples.get(&(s.local, s.remote)) {
-                    Some(ConnRef::Conn(x)) if *x == c => {}
+                match self.tuple_get(s.local, s.remote) {
+                    Some(ConnRef::Conn(x)) if x == c => {}
                     other => return Err(at(&format!("4-tuple map points to {other:?}"))),
                 }
             } else if s.slots.iter().any(Option::is_some) {
@@ -117,25 +117,15 @@ impl Stack {
                 self.out.orphans
             ));
         }
-        for (key, r) in &self.tuples {
-            let ok = match r {
-                ConnRef::Conn(c) => self
-                    .conns
-                    .get(*c)
-                    .is_some_and(|s| (s.local, s.remote) == *key),
-                ConnRef::Req(x) => self
-                    .reqs
-                    .get(*x)
-                    .is_some_and(|s| (s.local, s.remote) == *key),
-                ConnRef::Tw(x) => self
-                    .tws
-                    .get(*x)
-                    .is_some_and(|s| (s.local, s.remote) == *key),
+        for r in self.tuples.refs() {
+            let Some((local, remote)) = self.records().tuple(r) else {
+                return Err(format!("a 4-tuple leads to a missing {r:?}"));
             };
-            if !ok {
+            // Found again through its own addresses: hashed where they say, and the only entry.
+            let found = self.tuple_get(local, remote);
+            if found != Some(r) {
                 return Err(format!(
-                    "4-tuple {} > {} leads to a missing {r:?}",
-                    key.0, key.1
+                    "4-tuple {local} > {remote} leads to {found:?}, not to its {r:?}"
                 ));
             }
         }
@@ -216,8 +206,8 @@ impl Stack {
                 state: TcpState::SynRecv,
                 recv_q: 0,
                 send_q: 0,
-                local: r.local,
-                peer: Some(r.remote),
+                local: r.local(),
+                peer: Some(r.remote()),
                 timer: r.expires.map(|at| TimerView {
                     kind: TimerKind::On,
                     expires_ms: remaining(at),
@@ -252,8 +242,8 @@ impl Stack {
                 state: t.substate,
                 recv_q: 0,
                 send_q: 0,
-                local: t.local,
-                peer: Some(t.remote),
+                local: t.local(),
+                peer: Some(t.remote()),
                 timer: Some(TimerView {
                     kind: TimerKind::TimeWait,
                     expires_ms: remaining(t.expires),

@@ -6,6 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use tcplab_wire::{IpRepr, TcpFlags, TcpOption, TcpRepr};
 
+use crate::addr_pair::AddrPair;
 use crate::api::{Domain, Event, Fd, TcpState, Transmit};
 use crate::assembler::Assembler;
 use crate::cc::{CaState, CcState, new_cc};
@@ -23,8 +24,13 @@ use crate::timer::Disposition;
 use crate::timewait::{TwSock, TwStatus};
 use crate::wheel::{TimerId, TimerWheel};
 
+mod ehash;
 mod introspect;
+mod slab;
 mod syscalls;
+
+use ehash::{ConnRef, TupleTable};
+use slab::Slab;
 
 /// How a stack is set up.
 #[derive(Clone, Debug)]
@@ -111,14 +117,6 @@ enum FdKind {
     Conn(usize),
 }
 
-/// What a 4-tuple leads to.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
-enum ConnRef {
-    Conn(usize),
-    Req(usize),
-    Tw(usize),
-}
-
 /// A timer in the stack-wide wheel: whose it is, by slab index (32 bits, so that an entry
 /// of the wheel is 32 bytes).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
@@ -138,56 +136,6 @@ enum Linger {
     Waiting { conn: usize, timer: (Instant, u64) },
     /// The call has returned 0; the next close_blocking() reports it.
     Returned,
-}
-
-/// A vector of optional records with a free list (indexes stay stable).
-#[derive(Debug)]
-struct Slab<T> {
-    items: Vec<Option<T>>,
-    free: Vec<usize>,
-}
-
-impl<T> Default for Slab<T> {
-    fn default() -> Self {
-        Slab {
-            items: Vec::new(),
-            free: Vec::new(),
-        }
-    }
-}
-
-impl<T> Slab<T> {
-    fn insert(&mut self, v: T) -> usize {
-        if let Some(i) = self.free.pop() {
-            self.items[i] = Some(v);
-            i
-        } else {
-            self.items.push(Some(v));
-            self.items.len() - 1
-        }
-    }
-    fn remove(&mut self, i: usize) -> Option<T> {
-        let v = self.items.get_mut(i)?.take();
-        if v.is_some() {
-            self.free.push(i);
-        }
-        v
-    }
-    fn get(&self, i: usize) -> Option<&T> {
-        self.items.get(i)?.as_ref()
-    }
-    fn get_mut(&mut self, i: usize) -> Option<&mut T> {
-        self.items.get_mut(i)?.as_mut()
-    }
-    fn iter(&self) -> impl Iterator<Item = (usize, &T)> {
-        self.items
-            .iter()
-            .enumerate()
-            .filter_map(|(i, v)| v.as_ref().map(|v| (i, v)))
-    }
-    fn len(&self) -> usize {
-        self.items.len() - self.free.len()
-    }
 }
 
 /// The wheel entries of each full socket's three timer slots, by the socket's slab index: a
@@ -224,7 +172,7 @@ pub struct Stack {
     fds: BTreeMap<Fd, FdKind>,
     conns: Slab<Sock>,
     /// Time-wait, request and full sockets by (local, remote).
-    tuples: HashMap<(SocketAddr, SocketAddr), ConnRef, FastHash>,
+    tuples: TupleTable,
     listeners: Slab<Listener>,
     /// Listeners by local port, then address (unspecified = any).
     listen_map: HashMap<u16, Vec<(IpAddr, usize)>, FastHash>,
@@ -268,7 +216,7 @@ impl Stack {
             isn,
             fds: BTreeMap::new(),
             conns: Slab::default(),
-            tuples: HashMap::with_hasher(hash),
+            tuples: TupleTable::new(hash),
             listeners: Slab::default(),
             listen_map: HashMap::with_hasher(hash),
             reqs: Slab::default(),
@@ -359,12 +307,12 @@ impl Stack {
             .chain(
                 self.reqs
                     .iter()
-                    .map(|(_, r)| (r.local, r.remote, TcpState::SynRecv)),
+                    .map(|(_, r)| (r.local(), r.remote(), TcpState::SynRecv)),
             )
             .chain(
                 self.tws
                     .iter()
-                    .map(|(_, t)| (t.local, t.remote, t.substate)),
+                    .map(|(_, t)| (t.local(), t.remote(), t.substate)),
             )
             .collect();
         v.sort();
@@ -541,7 +489,7 @@ impl Stack {
                     let t = t as usize;
                     if let Some(tw) = self.tws.remove(t) {
                         use crate::api::{TimerName, Trace};
-                        let (local, remote) = (tw.local, tw.remote);
+                        let (local, remote) = (tw.local(), tw.remote());
                         self.out.trace(Trace::Timer {
                             local,
                             remote,
@@ -554,7 +502,7 @@ impl Stack {
                             from: tw.substate,
                             to: TcpState::Close,
                         });
-                        self.tuples.remove(&(local, remote));
+                        self.tuples.remove(local, remote, ConnRef::Tw(t));
                         self.release_port(local.port());
                     }
                 }
@@ -585,9 +533,9 @@ impl Stack {
                     let ctx = ctx_of(&self.config, &mut self.out, now);
                     let expires = ctx.expires(timeout);
                     let deadline = ctx.fires(expires);
+                    let key = (sock.local, sock.remote);
                     let tw = TwSock {
-                        local: sock.local,
-                        remote: sock.remote,
+                        addrs: AddrPair::new(sock.local, sock.remote),
                         substate,
                         snd_nxt: sock.snd_nxt,
                         rcv_nxt: sock.rcv_nxt,
@@ -601,14 +549,14 @@ impl Stack {
                         expires,
                         armed: None,
                         entry_stamp: now,
-                        last_oow_ack_time: None,
+                        last_oow_ack_time: 0,
+                        oow_ack_sent: false,
                     };
-                    let key = (tw.local, tw.remote);
-                    let port = tw.local.port();
+                    let port = key.0.port();
                     let t = self.tws.insert(tw);
                     // The time-wait record keeps the port bound.
                     *self.ports.entry(port).or_insert(0) += 1;
-                    self.tuples.insert(key, ConnRef::Tw(t));
+                    self.tuple_insert(key.0, key.1, ConnRef::Tw(t));
                     self.sync_tw_timer(t);
                 }
                 // The full socket is done (Linux: tcp_done() after tcp_time_wait()).
@@ -655,8 +603,8 @@ impl Stack {
         let port = sock.local.port();
         let has_fd = sock.fd.is_some() || sock.linger_until.is_some();
         let listener = sock.listener;
-        if !tuple_taken && self.tuples.get(&key) == Some(&ConnRef::Conn(c)) {
-            self.tuples.remove(&key);
+        if !tuple_taken {
+            self.tuples.remove(key.0, key.1, ConnRef::Conn(c));
         }
         if tuple_taken {
             // The tuple now leads to the time-wait record; nothing to remove.
@@ -706,14 +654,14 @@ impl Stack {
         let (expire, resend) = req.syn_ack_recalc(max_retries, defer);
         let mut ctx = ctx_of(&self.config, &mut self.out, now);
         ctx.out.trace(crate::api::Trace::Timer {
-            local: req.local,
-            remote: req.remote,
+            local: req.local(),
+            remote: req.remote(),
             timer: crate::api::TimerName::SynAck,
             count: req.num_timeout,
         });
         if expire {
             // Expired: dropped silently, no RST.
-            let key = (req.local, req.remote);
+            let key = (req.local(), req.remote());
             ctx.out.trace(crate::api::Trace::State {
                 local: key.0,
                 remote: key.1,
@@ -722,7 +670,7 @@ impl Stack {
             });
             let young = req.num_timeout == 0;
             self.reqs.remove(r);
-            self.tuples.remove(&key);
+            self.tuples.remove(key.0, key.1, ConnRef::Req(r));
             if let Some(l) = self.listeners.get_mut(listener) {
                 l.qlen = l.qlen.saturating_sub(1);
                 if young {
@@ -781,7 +729,7 @@ impl Stack {
     }
 
     fn input(&mut self, now: Instant, local: SocketAddr, remote: SocketAddr, seg: &TcpRepr<'_>) {
-        match self.tuples.get(&(local, remote)).copied() {
+        match self.tuple_get(local, remote) {
             Some(ConnRef::Conn(c)) => {
                 if let Some(sock) = self.conns.get_mut(c) {
                     sock.provision(&mut self.spare, !seg.payload.is_empty(), false);
@@ -833,17 +781,18 @@ impl Stack {
 
     fn kill_tw(&mut self, t: usize) {
         if let Some(tw) = self.tws.remove(t) {
+            let (local, remote) = (tw.local(), tw.remote());
             self.out.trace(crate::api::Trace::State {
-                local: tw.local,
-                remote: tw.remote,
+                local,
+                remote,
                 from: tw.substate,
                 to: TcpState::Close,
             });
             if let Some(handle) = tw.armed {
                 self.disarm(handle, TimerRef::Tw(t as u32));
             }
-            self.tuples.remove(&(tw.local, tw.remote));
-            self.release_port(tw.local.port());
+            self.tuples.remove(local, remote, ConnRef::Tw(t));
+            self.release_port(local.port());
         }
     }
 
@@ -953,8 +902,7 @@ impl Stack {
         rx_opt.rcv_wscale = rcv_wscale;
         let req = ReqSock {
             listener: l,
-            local,
-            remote,
+            addrs: AddrPair::new(local, remote),
             iss,
             irs: seg.seq,
             ts_offset,
@@ -970,7 +918,8 @@ impl Stack {
             timer: None,
             expires: None,
             armed: None,
-            last_oow_ack_time: None,
+            last_oow_ack_time: 0,
+            oow_ack_sent: false,
         };
         let mut ctx = ctx_of(&self.config, &mut self.out, now);
         req.send_synack(&mut ctx);
@@ -988,7 +937,7 @@ impl Stack {
             expires: Some(expires),
             ..req
         });
-        self.tuples.insert((local, remote), ConnRef::Req(r));
+        self.tuple_insert(local, remote, ConnRef::Req(r));
         if let Some(lst) = self.listeners.get_mut(l) {
             lst.qlen += 1;
             lst.young += 1;
@@ -1002,14 +951,11 @@ impl Stack {
             return;
         };
         let f = seg.flags;
-        let (local, remote) = (req.local, req.remote);
+        let (local, remote) = (req.local(), req.remote());
         let mut ctx = ctx_of(&self.config, &mut self.out, now);
         // A retransmitted SYN: answer with the SYN-ACK again, rate-limited.
         if seg.seq == req.irs && f.contains(TcpFlags::SYN) && !f.contains(TcpFlags::RST) {
-            let mut last = req.last_oow_ack_time;
-            let limited = ctx.oow_rate_limited(&mut last);
-            req.last_oow_ack_time = last;
-            if !limited {
+            if !req.oow_rate_limited(&ctx) {
                 req.send_synack(&mut ctx);
                 req.num_retrans += 1;
                 let when = req.timeout(&ctx);
@@ -1030,12 +976,8 @@ impl Stack {
         let in_window =
             !before(end_seq, rcv_nxt) && !after(seg.seq, rcv_nxt.wrapping_add(req.rcv_wnd));
         if !in_window {
-            if !f.contains(TcpFlags::RST) {
-                let mut last = req.last_oow_ack_time;
-                if !ctx.oow_rate_limited(&mut last) {
-                    req.send_synack(&mut ctx);
-                }
-                req.last_oow_ack_time = last;
+            if !f.contains(TcpFlags::RST) && !req.oow_rate_limited(&ctx) {
+                req.send_synack(&mut ctx);
             }
             return;
         }
@@ -1086,6 +1028,9 @@ impl Stack {
         if let Some(handle) = req.armed {
             self.disarm(handle, TimerRef::Req(r as u32));
         }
+        // The tuple passes to the child (a map's insert would overwrite the entry; the table
+        // finds entries through their records, and this one is gone).
+        self.tuples.remove(local, remote, ConnRef::Req(r));
         if let Some(lst) = self.listeners.get_mut(l) {
             lst.qlen = lst.qlen.saturating_sub(1);
             if req.num_timeout == 0 {
@@ -1093,7 +1038,7 @@ impl Stack {
             }
         }
         let c = self.create_child(now, &req);
-        self.tuples.insert((local, remote), ConnRef::Conn(c));
+        self.tuple_insert(local, remote, ConnRef::Conn(c));
         *self.ports.entry(local.port()).or_insert(0) += 1;
         let (mut ctx, conns) = self.ctx(now);
         let Some(sock) = conns.get_mut(c) else { return };
@@ -1115,16 +1060,17 @@ impl Stack {
 
     fn drop_req(&mut self, r: usize) {
         if let Some(req) = self.reqs.remove(r) {
+            let (local, remote) = (req.local(), req.remote());
             self.out.trace(crate::api::Trace::State {
-                local: req.local,
-                remote: req.remote,
+                local,
+                remote,
                 from: TcpState::SynRecv,
                 to: TcpState::Close,
             });
             if let Some(handle) = req.armed {
                 self.disarm(handle, TimerRef::Req(r as u32));
             }
-            self.tuples.remove(&(req.local, req.remote));
+            self.tuples.remove(local, remote, ConnRef::Req(r));
             if let Some(lst) = self.listeners.get_mut(req.listener) {
                 lst.qlen = lst.qlen.saturating_sub(1);
                 if req.num_timeout == 0 {
@@ -1144,7 +1090,7 @@ impl Stack {
             .get(req.listener)
             .map(|l| (l.opts, l.sndbuf, l.rcvbuf))
             .unwrap_or_default();
-        let mut sock = self.new_sock(req.local, req.remote, opts, sndbuf, rcvbuf);
+        let mut sock = self.new_sock(req.local(), req.remote(), opts, sndbuf, rcvbuf);
         sock.state = TcpState::SynRecv;
         sock.listener = Some(req.listener);
         sock.iss = req.iss;

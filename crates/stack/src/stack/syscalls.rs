@@ -156,11 +156,11 @@ impl Stack {
             if bound {
                 continue;
             }
-            let usable = match self.tuples.get(&(SocketAddr::new(local_ip, p), dst)) {
+            let usable = match self.tuple_get(SocketAddr::new(local_ip, p), dst) {
                 None => true,
                 Some(ConnRef::Tw(t)) => self
                     .tws
-                    .get(*t)
+                    .get(t)
                     .and_then(|tw| self.twsk_unique(now, tw))
                     .is_some(),
                 Some(_) => false,
@@ -296,7 +296,7 @@ impl Stack {
         // Linux: __inet_check_established() — a 4-tuple in TIME_WAIT may be taken over
         // (tcp_twsk_unique()), anything else makes the address unavailable.
         let mut reused = None;
-        match self.tuples.get(&(local, addr)).copied() {
+        match self.tuple_get(local, addr) {
             None => {}
             Some(ConnRef::Tw(t)) => {
                 match self.tws.get(t).and_then(|tw| self.twsk_unique(now, tw)) {
@@ -349,7 +349,7 @@ impl Stack {
         sock.rx_opt.mss_clamp = sock.advmss as u16;
         sock.state = TcpState::SynSent;
         let c = self.conns.insert(sock);
-        self.tuples.insert((local, addr), ConnRef::Conn(c));
+        self.tuple_insert(local, addr, ConnRef::Conn(c));
         *self.ports.entry(port).or_insert(0) += 1;
         if let Some(old) = self.fds.insert(fd, FdKind::Conn(c)) {
             self.leave_fresh(&old);
@@ -407,7 +407,7 @@ impl Stack {
         if tw.substate == TcpState::FinWait2 {
             reuse = 0;
         }
-        if reuse == 2 && !(tw.remote.ip().is_loopback() || tw.local.ip().is_loopback()) {
+        if reuse == 2 && !(tw.remote().ip().is_loopback() || tw.local().ip().is_loopback()) {
             reuse = 0;
         }
         let old_enough = (now - tw.entry_stamp).as_millis() > u128::from(sys.tcp_tw_reuse_delay);
