@@ -77,7 +77,8 @@ pub struct ReqSock {
     pub timer: Option<Instant>,
     /// Its expiry as Linux stores it, which `ss` counts down to.
     pub expires: Option<Instant>,
-    pub armed: Option<(Instant, u64)>,
+    /// Its entry in the stack's timer wheel.
+    pub armed: Option<crate::wheel::TimerId>,
     /// Jiffies of the last out-of-window reply, meaningful when `oow_ack_sent` (a flag beside
     /// it rather than an `Option`, which would take 16 bytes).
     pub last_oow_ack_time: Jiffies,

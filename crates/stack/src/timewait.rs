@@ -39,7 +39,8 @@ pub struct TwSock {
     pub timer: Instant,
     /// Its expiry as Linux stores it, which `ss` counts down to.
     pub expires: Instant,
-    pub armed: Option<(Instant, u64)>,
+    /// Its entry in the stack's timer wheel.
+    pub armed: Option<crate::wheel::TimerId>,
     /// When the record was created (Linux: tw_entry_stamp).
     pub entry_stamp: Instant,
     /// Jiffies of the last out-of-window ACK (Linux: tw_last_oow_ack_time), meaningful when

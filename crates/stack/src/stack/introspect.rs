@@ -144,7 +144,7 @@ impl Stack {
                 TimerRef::Tw(x) => self.tws.get(*x as usize).is_some_and(|s| s.timer == *at),
                 TimerRef::Linger(fd) => matches!(
                     self.lingering.get(fd),
-                    Some(Linger::Waiting { conn, timer }) if timer.0 == *at
+                    Some(Linger::Waiting { conn, timer }) if self.timers.get(*timer).is_some_and(|t| t.0 == *at)
                         && self.conns.get(*conn).is_some_and(|s| s.linger_until == Some(*at))
                 ),
             };

@@ -133,7 +133,7 @@ enum TimerRef {
 #[derive(Clone, Copy, Debug)]
 enum Linger {
     /// Sleeping until the connection leaves FIN_WAIT1/CLOSING/LAST_ACK or the timer runs out.
-    Waiting { conn: usize, timer: (Instant, u64) },
+    Waiting { conn: usize, timer: TimerId },
     /// The call has returned 0; the next close_blocking() reports it.
     Returned,
 }
@@ -385,15 +385,20 @@ impl Stack {
 
     // ---- timers -----------------------------------------------------------------------------
 
-    /// Arms `r` at `at`; the handle is (deadline, wheel entry).
-    fn arm(&mut self, at: Instant, r: TimerRef) -> (Instant, u64) {
-        (at, u64::from(self.timers.insert(at, r)))
+    /// Arms `r` at `at`.
+    fn arm(&mut self, at: Instant, r: TimerRef) -> TimerId {
+        self.timers.insert(at, r)
+    }
+
+    /// When the timer behind `id` runs, if it is still `r`'s.
+    fn armed_at(&self, id: Option<TimerId>, r: TimerRef) -> Option<Instant> {
+        let (at, owner) = self.timers.get(id?)?;
+        (owner == r).then_some(at)
     }
 
     /// Cancels the timer behind a handle from [`Stack::arm`], if it is still `r`'s.
-    fn disarm(&mut self, (at, id): (Instant, u64), r: TimerRef) {
-        let id = id as TimerId;
-        if self.timers.get(id) == Some((at, r)) {
+    fn disarm(&mut self, id: TimerId, r: TimerRef) {
+        if self.armed_at(Some(id), r).is_some() {
             self.timers.remove(id);
         }
     }
@@ -432,7 +437,7 @@ impl Stack {
         let Some(req) = self.reqs.get(r) else { return };
         let want = req.timer;
         let armed = req.armed;
-        if want == armed.map(|a| a.0) {
+        if want == self.armed_at(armed, TimerRef::Req(r as u32)) {
             return;
         }
         if let Some(handle) = armed {
@@ -448,7 +453,7 @@ impl Stack {
         let Some(tw) = self.tws.get(t) else { return };
         let want = tw.timer;
         let armed = tw.armed;
-        if Some(want) == armed.map(|a| a.0) {
+        if Some(want) == self.armed_at(armed, TimerRef::Tw(t as u32)) {
             return;
         }
         if let Some(handle) = armed {
