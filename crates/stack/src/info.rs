@@ -217,7 +217,7 @@ impl Sock {
             tcpi_min_rtt: self.rtt.min_rtt_us(),
             tcpi_snd_wnd: self.snd_wnd,
             tcpi_rcv_wnd: self.rcv_wnd,
-            tcpi_total_rto: self.total_rto,
+            tcpi_total_rto: self.rare.total_rto,
         }
     }
 
@@ -304,7 +304,7 @@ impl Sock {
         if self.state == TcpState::Listen {
             0
         } else {
-            self.rcvbuf.len() as u32
+            self.queues.rcvbuf.len() as u32
         }
     }
 }

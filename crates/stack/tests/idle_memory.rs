@@ -52,7 +52,10 @@ fn rings_are_released_once_data_is_acked_and_read() {
     for (side, fd) in [(Side::A, a), (Side::B, b)] {
         let sock = pair.stack(side).sock(fd).unwrap();
         assert_eq!(sock.stats.bytes_received, LEN as u64, "{side:?}");
-        assert!(sock.sndbuf.is_empty() && sock.rcvbuf.is_empty(), "{side:?}");
+        assert!(
+            sock.queues.sndbuf.is_empty() && sock.queues.rcvbuf.is_empty(),
+            "{side:?}"
+        );
         assert_eq!(
             sock.queue_capacity(),
             0,
