@@ -54,7 +54,7 @@ impl Verdict {
 impl Sock {
     /// Linux: tcp_rcv_state_process() for every state but LISTEN.
     pub fn rcv(&mut self, ctx: &mut Ctx<'_>, seg: &TcpRepr<'_>) -> Verdict {
-        self.stats.segs_in += 1;
+        self.stats.segs_in = self.stats.segs_in.wrapping_add(1);
         if self.state == TcpState::SynSent {
             return self.rcv_synsent(ctx, seg);
         }
@@ -549,13 +549,13 @@ impl Sock {
                 newly_acked += 1;
                 self.packets_out = self.packets_out.saturating_sub(1);
                 if head.sacked {
-                    self.sacked_out = self.sacked_out.saturating_sub(1);
+                    self.recovery.sacked_out = self.recovery.sacked_out.saturating_sub(1);
                 }
                 if head.lost {
-                    self.lost_out = self.lost_out.saturating_sub(1);
+                    self.recovery.lost_out = self.recovery.lost_out.saturating_sub(1);
                 }
                 if head.retrans {
-                    self.retrans_out = self.retrans_out.saturating_sub(1);
+                    self.recovery.retrans_out = self.recovery.retrans_out.saturating_sub(1);
                 }
                 if !head.sacked {
                     // Linux: tcp_clean_rtx_queue() — a cumulatively acknowledged segment below
@@ -597,7 +597,7 @@ impl Sock {
                 ctx.out.event(self.fd, Event::Writable);
             }
             self.icsk_retransmits = 0;
-            self.dupacks = 0;
+            self.recovery.if_present(|r| r.dupacks = 0);
             if acked_retransmitted {
                 rtt_sample = None;
             }
@@ -624,7 +624,7 @@ impl Sock {
         }
 
         if is_dupack_candidate && self.packets_out > 0 && newly_acked == 0 {
-            self.dupacks += 1;
+            self.recovery.dupacks += 1;
         }
 
         // Linux: tcp_process_tlp_ack().
@@ -686,8 +686,8 @@ impl Sock {
                 if self.rack_mark_lost(ctx) {
                     reo_armed = true;
                 }
-                self.lost_out > 0
-            } else if self.dupacks >= DUPTHRESH {
+                self.recovery.lost_out > 0
+            } else if self.recovery.dupacks >= DUPTHRESH {
                 self.mark_head_lost();
                 true
             } else {
@@ -808,7 +808,7 @@ impl Sock {
             && !head.sacked
         {
             head.lost = true;
-            self.lost_out += 1;
+            self.recovery.lost_out += 1;
         }
     }
 
@@ -836,16 +836,16 @@ impl Sock {
                 }
                 if after_eq(s.seq, b.left) && before_eq(s.end_seq, b.right) {
                     s.sacked = true;
-                    self.sacked_out += 1;
+                    self.recovery.sacked_out += 1;
                     newly += 1;
                     delivered.push((s.sent_at, s.ever_retrans, s.end_seq));
                     if s.lost {
                         s.lost = false;
-                        self.lost_out = self.lost_out.saturating_sub(1);
+                        self.recovery.lost_out = self.recovery.lost_out.saturating_sub(1);
                     }
                     if s.retrans {
                         s.retrans = false;
-                        self.retrans_out = self.retrans_out.saturating_sub(1);
+                        self.recovery.retrans_out = self.recovery.retrans_out.saturating_sub(1);
                     }
                 }
             }
@@ -888,7 +888,7 @@ impl Sock {
     fn rack_reo_wnd(&self) -> u32 {
         if !self.rack.reord_seen
             && (matches!(self.ca_state, CaState::Recovery | CaState::Loss)
-                || self.sacked_out >= DUPTHRESH)
+                || self.recovery.sacked_out >= DUPTHRESH)
         {
             return 0;
         }
@@ -942,11 +942,11 @@ impl Sock {
             if s.retrans {
                 // A retransmission lost again.
                 s.retrans = false;
-                self.retrans_out = self.retrans_out.saturating_sub(1);
+                self.recovery.retrans_out = self.recovery.retrans_out.saturating_sub(1);
             }
         } else {
             s.lost = true;
-            self.lost_out += 1;
+            self.recovery.lost_out += 1;
         }
     }
 
@@ -1070,7 +1070,7 @@ impl Sock {
                 );
                 self.rcv_nxt = self.rcv_nxt.wrapping_add(data.len() as u32);
                 self.stats.bytes_received += data.len() as u64;
-                self.stats.data_segs_in += 1;
+                self.stats.data_segs_in = self.stats.data_segs_in.wrapping_add(1);
                 self.stats.last_data_recv = ctx.now;
                 self.rcv_rtt_measure_ts(ctx, seg);
                 self.event_data_recv(ctx, data.len() as u32, seg);
@@ -1129,7 +1129,7 @@ impl Sock {
                 self.queues.ofo_truesize += t;
                 self.queues.rmem_alloc += t;
             }
-            self.stats.data_segs_in += 1;
+            self.stats.data_segs_in = self.stats.data_segs_in.wrapping_add(1);
             self.stats.last_data_recv = ctx.now;
         }
         if fin {

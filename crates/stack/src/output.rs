@@ -315,9 +315,9 @@ impl Sock {
         let mut options = repr.options;
         options.clear();
         ctx.out.tcp_options = options;
-        self.stats.segs_out += 1;
+        self.stats.segs_out = self.stats.segs_out.wrapping_add(1);
         if len > 0 {
-            self.stats.data_segs_out += 1;
+            self.stats.data_segs_out = self.stats.data_segs_out.wrapping_add(1);
             self.stats.lsndtime = ctx.now;
             self.event_data_sent(ctx);
         }
@@ -850,7 +850,7 @@ impl Sock {
             && !s.sacked
         {
             s.retrans = true;
-            self.retrans_out += 1;
+            self.recovery.retrans_out += 1;
         }
         if self.ca_state != crate::cc::CaState::Open {
             self.recovery.prr_out += 1;
@@ -881,10 +881,10 @@ impl Sock {
         self.queues.rtx.insert(idx + 1, tail);
         self.packets_out += 1;
         if lost {
-            self.lost_out += 1;
+            self.recovery.lost_out += 1;
         }
         if sacked {
-            self.sacked_out += 1;
+            self.recovery.sacked_out += 1;
         }
     }
 

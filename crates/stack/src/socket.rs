@@ -4,6 +4,10 @@
 //! The code that moves a socket lives in `input.rs` (segment arrival), `output.rs` (what to
 //! send), and `timer.rs` (what a timer does when it fires); this file holds the data and the
 //! small helpers every one of them needs.
+//!
+//! State an idle established connection does not use lives in three groups boxed on first
+//! write and freed once empty again ([`Queues`], [`Recovery`], [`SockRare`], see
+//! [`crate::lazy`]), so that a million idle connections stay small (issue 7).
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -199,10 +203,12 @@ pub struct Stats {
     pub bytes_retrans: u64,
     pub bytes_acked: u64,
     pub bytes_received: u64,
-    pub segs_out: u64,
-    pub segs_in: u64,
-    pub data_segs_out: u64,
-    pub data_segs_in: u64,
+    /// Segment counters, 32 bits and wrapping as Linux's `struct tcp_sock` keeps them (and as
+    /// `tcp_info` reports them).
+    pub segs_out: u32,
+    pub segs_in: u32,
+    pub data_segs_out: u32,
+    pub data_segs_in: u32,
     pub total_retrans: u32,
     pub lsndtime: Instant,
     pub last_ack_recv: Instant,
@@ -343,11 +349,19 @@ impl LazyState for Queues {
     }
 }
 
-/// Loss-recovery bookkeeping: PRR, the recovery point and the tail loss probe. Boxed because
-/// only a loss, a loss probe or an RTO sets it: a connection that never lost anything (most of
-/// a million idle ones) never allocates it.
+/// Loss-recovery bookkeeping: the scoreboard counts, the duplicate ACKs, PRR, the recovery
+/// point and the tail loss probe. Boxed because only SACKs, duplicate ACKs, a loss, a loss
+/// probe or an RTO set it: a connection that never lost anything (most of a million idle ones)
+/// never allocates it, and one whose losses are repaired has the counts back at zero.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Recovery {
+    /// Segments in `rtx` marked SACKed, lost and retransmitted (Linux: sacked_out, lost_out,
+    /// retrans_out).
+    pub sacked_out: u32,
+    pub lost_out: u32,
+    pub retrans_out: u32,
+    /// Duplicate ACKs since the last ACK that advanced `snd_una`.
+    pub dupacks: u32,
     /// Linux: high_seq — snd_nxt when recovery or loss began.
     pub high_seq: u32,
     /// Linux: prior_cwnd — cwnd when the reduction began (PRR's denominator).
@@ -364,6 +378,10 @@ static NO_RECOVERY: Recovery = Recovery::EMPTY;
 
 impl LazyState for Recovery {
     const EMPTY: Recovery = Recovery {
+        sacked_out: 0,
+        lost_out: 0,
+        retrans_out: 0,
+        dupacks: 0,
         high_seq: 0,
         prior_cwnd: 0,
         prr_delivered: 0,
@@ -523,10 +541,6 @@ pub struct Sock {
     pub ca: Box<dyn CongestionControl>,
     pub ca_state: CaState,
     pub packets_out: u32,
-    pub sacked_out: u32,
-    pub lost_out: u32,
-    pub retrans_out: u32,
-    pub dupacks: u32,
     pub rack: Rack,
     /// Linux: cwnd_usage_seq — the end of the window `is_cwnd_limited` describes.
     pub cwnd_usage_seq: u32,
@@ -546,8 +560,8 @@ impl Sock {
     pub fn packets_in_flight(&self) -> u32 {
         (self
             .packets_out
-            .saturating_sub(self.sacked_out + self.lost_out))
-            + self.retrans_out
+            .saturating_sub(self.recovery.sacked_out + self.recovery.lost_out))
+            + self.recovery.retrans_out
     }
 
     /// Linux: tcp_receive_window() — what is left of the window we last advertised.

@@ -54,9 +54,11 @@ impl Sock {
         self.snd_shutdown = true;
         self.queues.rtx.clear();
         self.packets_out = 0;
-        self.sacked_out = 0;
-        self.lost_out = 0;
-        self.retrans_out = 0;
+        self.recovery.if_present(|r| {
+            r.sacked_out = 0;
+            r.lost_out = 0;
+            r.retrans_out = 0;
+        });
         ctx.out.event(self.fd, Event::Readable);
         Disposition::Done
     }
@@ -214,7 +216,7 @@ impl Sock {
             for seg in self.queues.rtx.iter_mut() {
                 seg.sacked = false;
             }
-            self.sacked_out = 0;
+            self.recovery.sacked_out = 0;
         }
         for seg in self.queues.rtx.iter_mut() {
             seg.retrans = false;
@@ -222,8 +224,8 @@ impl Sock {
                 seg.lost = true;
             }
         }
-        self.retrans_out = 0;
-        self.lost_out = self
+        self.recovery.retrans_out = 0;
+        self.recovery.lost_out = self
             .queues
             .rtx
             .iter()
@@ -241,7 +243,7 @@ impl Sock {
         self.cc.snd_cwnd_cnt = 0;
         self.set_ca_state(CaState::Loss, ctx.now);
         self.recovery.high_seq = self.snd_nxt;
-        self.dupacks = 0;
+        self.recovery.dupacks = 0;
     }
 
     pub fn set_ca_state(&mut self, st: CaState, now: crate::time::Instant) {

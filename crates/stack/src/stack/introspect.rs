@@ -44,10 +44,20 @@ impl Stack {
             let sacked = s.queues.rtx.iter().filter(|x| x.sacked).count() as u32;
             let lost = s.queues.rtx.iter().filter(|x| x.lost).count() as u32;
             let retrans = s.queues.rtx.iter().filter(|x| x.retrans).count() as u32;
-            if (sacked, lost, retrans) != (s.sacked_out, s.lost_out, s.retrans_out) {
+            if (sacked, lost, retrans)
+                != (
+                    s.recovery.sacked_out,
+                    s.recovery.lost_out,
+                    s.recovery.retrans_out,
+                )
+            {
                 return Err(at(&format!(
                     "scoreboard counts sacked/lost/retrans {:?} != queue {:?}",
-                    (s.sacked_out, s.lost_out, s.retrans_out),
+                    (
+                        s.recovery.sacked_out,
+                        s.recovery.lost_out,
+                        s.recovery.retrans_out
+                    ),
                     (sacked, lost, retrans)
                 )));
             }
