@@ -109,7 +109,11 @@ fn client_counts(net: &Net, fd: Fd) -> Result<(u64, u64, u32), BenchError> {
             format!("{fd:?} left ESTABLISHED: {:?}", s.state),
         ));
     }
-    Ok((s.stats.segs_out, s.stats.segs_in, s.icsk_probes_out))
+    Ok((
+        u64::from(s.stats.segs_out),
+        u64::from(s.stats.segs_in),
+        s.icsk_probes_out,
+    ))
 }
 
 /// Runs the link until it is idle and no timer is due at or before `until`.

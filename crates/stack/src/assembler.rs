@@ -66,12 +66,12 @@ impl Default for Assembler {
 
 impl Assembler {
     /// An empty queue without a byte limit (the socket accounts for its receive buffer).
-    pub fn new() -> Assembler {
+    pub const fn new() -> Assembler {
         Assembler::with_budget(usize::MAX)
     }
 
     /// An empty queue that holds at most `budget` bytes.
-    pub fn with_budget(budget: usize) -> Assembler {
+    pub const fn with_budget(budget: usize) -> Assembler {
         Assembler {
             segs: BTreeMap::new(),
             base_seq: 0,
@@ -86,6 +86,13 @@ impl Assembler {
     /// Whether nothing is queued.
     pub fn is_empty(&self) -> bool {
         self.segs.is_empty()
+    }
+
+    /// Whether the queue is as [`Assembler::new`] made it: nothing queued, no SACK block, no
+    /// budget. (`base_seq` and `base_abs` do not count: every call first moves them to its
+    /// `rcv_nxt`, and blocks past `num_sacks` are never read.)
+    pub fn is_pristine(&self) -> bool {
+        self.segs.is_empty() && self.bytes == 0 && self.num_sacks == 0 && self.budget == usize::MAX
     }
 
     /// Bytes queued.

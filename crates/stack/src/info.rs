@@ -190,9 +190,9 @@ impl Sock {
             tcpi_snd_mss: self.mss_cache,
             tcpi_rcv_mss: self.ack.rcv_mss,
             tcpi_unacked: self.packets_out,
-            tcpi_sacked: self.sacked_out,
-            tcpi_lost: self.lost_out,
-            tcpi_retrans: self.retrans_out,
+            tcpi_sacked: self.recovery.sacked_out,
+            tcpi_lost: self.recovery.lost_out,
+            tcpi_retrans: self.recovery.retrans_out,
             tcpi_last_data_sent: ms_since(self.stats.lsndtime),
             tcpi_last_data_recv: ms_since(self.stats.last_data_recv),
             tcpi_last_ack_recv: ms_since(self.stats.last_ack_recv),
@@ -209,15 +209,15 @@ impl Sock {
             tcpi_bytes_retrans: self.stats.bytes_retrans,
             tcpi_bytes_acked: self.stats.bytes_acked,
             tcpi_bytes_received: self.stats.bytes_received,
-            tcpi_segs_out: self.stats.segs_out as u32,
-            tcpi_segs_in: self.stats.segs_in as u32,
-            tcpi_data_segs_out: self.stats.data_segs_out as u32,
-            tcpi_data_segs_in: self.stats.data_segs_in as u32,
+            tcpi_segs_out: self.stats.segs_out,
+            tcpi_segs_in: self.stats.segs_in,
+            tcpi_data_segs_out: self.stats.data_segs_out,
+            tcpi_data_segs_in: self.stats.data_segs_in,
             tcpi_notsent_bytes: self.unsent_bytes(),
             tcpi_min_rtt: self.rtt.min_rtt_us(),
             tcpi_snd_wnd: self.snd_wnd,
             tcpi_rcv_wnd: self.rcv_wnd,
-            tcpi_total_rto: self.total_rto,
+            tcpi_total_rto: self.rare.total_rto,
         }
     }
 
@@ -304,7 +304,7 @@ impl Sock {
         if self.state == TcpState::Listen {
             0
         } else {
-            self.rcvbuf.len() as u32
+            self.queues.rcvbuf.len() as u32
         }
     }
 }

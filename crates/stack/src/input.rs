@@ -54,7 +54,7 @@ impl Verdict {
 impl Sock {
     /// Linux: tcp_rcv_state_process() for every state but LISTEN.
     pub fn rcv(&mut self, ctx: &mut Ctx<'_>, seg: &TcpRepr<'_>) -> Verdict {
-        self.stats.segs_in += 1;
+        self.stats.segs_in = self.stats.segs_in.wrapping_add(1);
         if self.state == TcpState::SynSent {
             return self.rcv_synsent(ctx, seg);
         }
@@ -426,7 +426,7 @@ impl Sock {
         };
         self.ca.init(&mut self.cc, ctx.now);
         self.icsk_retransmits = 0;
-        self.retrans_stamp = None;
+        self.rare.if_present(|r| r.retrans_stamp = None);
         self.ack.rcv_mss = self.initial_rcv_mss();
         self.init_buffer_space(ctx);
         if self.opts.keepalive {
@@ -539,23 +539,23 @@ impl Sock {
         let mut acked_retransmitted = false;
         if after(ack, prior_snd_una) {
             // Linux: tcp_clean_rtx_queue().
-            while let Some(head) = self.rtx.front() {
+            while let Some(head) = self.queues.rtx.front() {
                 if after(head.end_seq, ack) {
                     break;
                 }
-                let Some(head) = self.rtx.pop_front() else {
+                let Some(head) = self.queues.rtx.pop_front() else {
                     break;
                 };
                 newly_acked += 1;
                 self.packets_out = self.packets_out.saturating_sub(1);
                 if head.sacked {
-                    self.sacked_out = self.sacked_out.saturating_sub(1);
+                    self.recovery.sacked_out = self.recovery.sacked_out.saturating_sub(1);
                 }
                 if head.lost {
-                    self.lost_out = self.lost_out.saturating_sub(1);
+                    self.recovery.lost_out = self.recovery.lost_out.saturating_sub(1);
                 }
                 if head.retrans {
-                    self.retrans_out = self.retrans_out.saturating_sub(1);
+                    self.recovery.retrans_out = self.recovery.retrans_out.saturating_sub(1);
                 }
                 if !head.sacked {
                     // Linux: tcp_clean_rtx_queue() — a cumulatively acknowledged segment below
@@ -572,7 +572,7 @@ impl Sock {
                 }
             }
             // Linux: tcp_trim_head() — a partly acknowledged head keeps only its unacked part.
-            if let Some(head) = self.rtx.front_mut()
+            if let Some(head) = self.queues.rtx.front_mut()
                 && after(ack, head.seq)
             {
                 if head.syn {
@@ -591,13 +591,13 @@ impl Sock {
             };
             if after(data_end, self.sndbuf_seq) {
                 let n = data_end.wrapping_sub(self.sndbuf_seq) as usize;
-                let n = n.min(self.sndbuf.len());
-                self.sndbuf.drain(..n);
+                let n = n.min(self.queues.sndbuf.len());
+                self.queues.sndbuf.drain(..n);
                 self.sndbuf_seq = self.sndbuf_seq.wrapping_add(n as u32);
                 ctx.out.event(self.fd, Event::Writable);
             }
             self.icsk_retransmits = 0;
-            self.dupacks = 0;
+            self.recovery.if_present(|r| r.dupacks = 0);
             if acked_retransmitted {
                 rtt_sample = None;
             }
@@ -624,27 +624,27 @@ impl Sock {
         }
 
         if is_dupack_candidate && self.packets_out > 0 && newly_acked == 0 {
-            self.dupacks += 1;
+            self.recovery.dupacks += 1;
         }
 
         // Linux: tcp_process_tlp_ack().
-        if let Some(high) = self.tlp_high_seq
+        if let Some(high) = self.recovery.tlp_high_seq
             && !before(ack, high)
         {
             let dsack = seg
                 .sack_blocks()
                 .first()
                 .is_some_and(|b| before_eq(b.right, ack));
-            if !self.tlp_retrans || dsack {
-                self.tlp_high_seq = None;
+            if !self.recovery.tlp_retrans || dsack {
+                self.recovery.tlp_high_seq = None;
             } else if after(ack, high) {
                 // The probe repaired a loss: reduce the window once (CWR), then carry on.
-                self.tlp_high_seq = None;
+                self.recovery.tlp_high_seq = None;
                 self.cc.snd_ssthresh = self.ca.ssthresh(&self.cc);
                 self.cc.snd_cwnd = self.cc.snd_ssthresh.max(1);
             } else if newly_acked == 0 && newly_sacked == 0 && seg.payload.is_empty() {
                 // A pure duplicate ACK: original and probe both arrived.
-                self.tlp_high_seq = None;
+                self.recovery.tlp_high_seq = None;
             }
         }
 
@@ -654,13 +654,13 @@ impl Sock {
         let in_recovery = matches!(self.ca_state, CaState::Recovery | CaState::Loss);
         let mut reo_armed = false;
         if in_recovery {
-            if !before(self.snd_una, self.high_seq) {
+            if !before(self.snd_una, self.recovery.high_seq) {
                 // Recovery ends: the reduced window holds (tcp_end_cwnd_reduction()).
                 if self.ca_state == CaState::Recovery {
                     self.cc.snd_cwnd = self.cc.snd_ssthresh.max(1);
                 }
                 self.set_ca_state(CaState::Open, ctx.now);
-                self.retrans_stamp = None;
+                self.rare.retrans_stamp = None;
             } else if self.ca_state == CaState::Recovery {
                 if !self.rx_opt.sack_ok && newly_acked > 0 {
                     // NewReno partial ACK: the new head is lost too (RFC 6582).
@@ -686,8 +686,8 @@ impl Sock {
                 if self.rack_mark_lost(ctx) {
                     reo_armed = true;
                 }
-                self.lost_out > 0
-            } else if self.dupacks >= DUPTHRESH {
+                self.recovery.lost_out > 0
+            } else if self.recovery.dupacks >= DUPTHRESH {
                 self.mark_head_lost();
                 true
             } else {
@@ -713,7 +713,7 @@ impl Sock {
             let wnd_end = self.snd_una.wrapping_add(self.snd_wnd);
             if !after(start.wrapping_add(first), wnd_end) {
                 self.icsk_backoff = 0;
-                self.probes_tstamp = None;
+                self.rare.if_present(|r| r.probes_tstamp = None);
                 if self.xmit_kind == Some(crate::socket::XmitTimer::Probe0) {
                     self.clear_xmit_timer();
                 }
@@ -726,7 +726,7 @@ impl Sock {
 
         // Linux: tcp_check_sack_reneging() — the ACK stops at data the peer had SACKed: it
         // threw that data away. Let the RTO fire soon; it will resend everything.
-        let reneging = newly_acked > 0 && self.rtx.front().is_some_and(|s| s.sacked);
+        let reneging = newly_acked > 0 && self.queues.rtx.front().is_some_and(|s| s.sacked);
         if reneging {
             let half_srtt = ctx.hz.usecs_to_jiffies(u64::from(self.rtt.srtt_us >> 4));
             let delay = half_srtt.max(ctx.hz.msecs_to_jiffies(10));
@@ -764,49 +764,51 @@ impl Sock {
 
     /// Linux: tcp_enter_recovery().
     fn enter_recovery(&mut self, ctx: &Ctx<'_>) {
-        self.prior_cwnd = self.cc.snd_cwnd;
+        self.recovery.prior_cwnd = self.cc.snd_cwnd;
         self.cc.prior_cwnd = self.cc.snd_cwnd;
         self.cc.snd_ssthresh = self.ca.ssthresh(&self.cc);
-        self.prr_delivered = 0;
-        self.prr_out = 0;
-        self.high_seq = self.snd_nxt;
+        self.recovery.prr_delivered = 0;
+        self.recovery.prr_out = 0;
+        self.recovery.high_seq = self.snd_nxt;
         self.set_ca_state(CaState::Recovery, ctx.now);
     }
 
     /// Linux: tcp_cwnd_reduction() — Proportional Rate Reduction (RFC 6937).
     fn cwnd_reduction(&mut self, newly_acked_sacked: u32, una_advanced: bool) {
-        if newly_acked_sacked == 0 || self.prior_cwnd == 0 {
+        if newly_acked_sacked == 0 || self.recovery.prior_cwnd == 0 {
             return;
         }
         let in_flight = self.packets_in_flight() as i64;
         let ssthresh = i64::from(self.cc.snd_ssthresh);
         let delta = ssthresh - in_flight;
-        self.prr_delivered += newly_acked_sacked;
+        self.recovery.prr_delivered += newly_acked_sacked;
         let mut sndcnt: i64;
         if delta < 0 {
-            let dividend =
-                ssthresh * i64::from(self.prr_delivered) + i64::from(self.prior_cwnd) - 1;
-            sndcnt = dividend / i64::from(self.prior_cwnd) - i64::from(self.prr_out);
+            let dividend = ssthresh * i64::from(self.recovery.prr_delivered)
+                + i64::from(self.recovery.prior_cwnd)
+                - 1;
+            sndcnt =
+                dividend / i64::from(self.recovery.prior_cwnd) - i64::from(self.recovery.prr_out);
         } else {
-            sndcnt = (i64::from(self.prr_delivered) - i64::from(self.prr_out))
+            sndcnt = (i64::from(self.recovery.prr_delivered) - i64::from(self.recovery.prr_out))
                 .max(i64::from(newly_acked_sacked));
             if una_advanced {
                 sndcnt += 1;
             }
             sndcnt = sndcnt.min(delta);
         }
-        sndcnt = sndcnt.max(if self.prr_out > 0 { 0 } else { 1 });
+        sndcnt = sndcnt.max(if self.recovery.prr_out > 0 { 0 } else { 1 });
         self.cc.snd_cwnd = (in_flight + sndcnt).max(1) as u32;
     }
 
     /// Linux: tcp_mark_head_lost() for one segment (non-SACK recovery).
     fn mark_head_lost(&mut self) {
-        if let Some(head) = self.rtx.front_mut()
+        if let Some(head) = self.queues.rtx.front_mut()
             && !head.lost
             && !head.sacked
         {
             head.lost = true;
-            self.lost_out += 1;
+            self.recovery.lost_out += 1;
         }
     }
 
@@ -828,22 +830,22 @@ impl Sock {
             {
                 continue;
             }
-            for s in self.rtx.iter_mut() {
+            for s in self.queues.rtx.iter_mut() {
                 if s.sacked {
                     continue;
                 }
                 if after_eq(s.seq, b.left) && before_eq(s.end_seq, b.right) {
                     s.sacked = true;
-                    self.sacked_out += 1;
+                    self.recovery.sacked_out += 1;
                     newly += 1;
                     delivered.push((s.sent_at, s.ever_retrans, s.end_seq));
                     if s.lost {
                         s.lost = false;
-                        self.lost_out = self.lost_out.saturating_sub(1);
+                        self.recovery.lost_out = self.recovery.lost_out.saturating_sub(1);
                     }
                     if s.retrans {
                         s.retrans = false;
-                        self.retrans_out = self.retrans_out.saturating_sub(1);
+                        self.recovery.retrans_out = self.recovery.retrans_out.saturating_sub(1);
                     }
                 }
             }
@@ -886,11 +888,11 @@ impl Sock {
     fn rack_reo_wnd(&self) -> u32 {
         if !self.rack.reord_seen
             && (matches!(self.ca_state, CaState::Recovery | CaState::Loss)
-                || self.sacked_out >= DUPTHRESH)
+                || self.recovery.sacked_out >= DUPTHRESH)
         {
             return 0;
         }
-        ((self.rtt.min_rtt_us() >> 2).saturating_mul(self.rack.reo_wnd_steps))
+        ((self.rtt.min_rtt_us() >> 2).saturating_mul(u32::from(self.rack.reo_wnd_steps)))
             .min(self.rtt.srtt_us >> 3)
     }
 
@@ -905,8 +907,10 @@ impl Sock {
         // so visiting every segment in queue order and skipping the later-sent ones marks the
         // same segments and finds the same timeout, without building and sorting the order.
         let mut timeout = 0u32;
-        for i in 0..self.rtx.len() {
-            let Some(s) = self.rtx.get(i) else { continue };
+        for i in 0..self.queues.rtx.len() {
+            let Some(s) = self.queues.rtx.get(i) else {
+                continue;
+            };
             if s.sacked || (s.lost && !s.retrans) {
                 continue;
             }
@@ -928,7 +932,9 @@ impl Sock {
 
     /// Linux: tcp_mark_skb_lost().
     fn mark_seg_lost(&mut self, i: usize) {
-        let Some(s) = self.rtx.get_mut(i) else { return };
+        let Some(s) = self.queues.rtx.get_mut(i) else {
+            return;
+        };
         if s.sacked {
             return;
         }
@@ -936,11 +942,11 @@ impl Sock {
             if s.retrans {
                 // A retransmission lost again.
                 s.retrans = false;
-                self.retrans_out = self.retrans_out.saturating_sub(1);
+                self.recovery.retrans_out = self.recovery.retrans_out.saturating_sub(1);
             }
         } else {
             s.lost = true;
-            self.lost_out += 1;
+            self.recovery.lost_out += 1;
         }
     }
 
@@ -1018,7 +1024,7 @@ impl Sock {
                     // it with a D-SACK (tcp_dsack_set()) and enter quick-ACK mode, which
                     // normally sends the ACK at once.
                     if !data.is_empty() && self.rx_opt.sack_ok && ctx.sys.tcp_dsack != 0 {
-                        self.dsack = Some((seq, seq.wrapping_add(data.len() as u32)));
+                        self.rare.dsack = Some((seq, seq.wrapping_add(data.len() as u32)));
                     }
                     self.enter_quickack_mode(ctx, TCP_MAX_QUICKACKS);
                     self.schedule_ack();
@@ -1029,7 +1035,7 @@ impl Sock {
                 // Partly old: the old part is a duplicate (Linux: tcp_dsack_set() in the
                 // partial-overlap branch).
                 if self.rx_opt.sack_ok && ctx.sys.tcp_dsack != 0 {
-                    self.dsack = Some((seq, self.rcv_nxt));
+                    self.rare.dsack = Some((seq, self.rcv_nxt));
                 }
                 data = &data[dup..];
             }
@@ -1045,10 +1051,10 @@ impl Sock {
             }
             // Linux: tcp_try_rmem_schedule() — over its size, the buffer first gives up the
             // out-of-order queue (tcp_prune_ofo_queue()) to make room for in-order data.
-            if self.rmem_alloc > u64::from(self.rcvbuf_cap) && !data.is_empty() {
+            if self.queues.rmem_alloc > u64::from(self.rcvbuf_cap) && !data.is_empty() {
                 self.prune_ofo_queue();
             }
-            if self.rmem_alloc > u64::from(self.rcvbuf_cap) && !data.is_empty() {
+            if self.queues.rmem_alloc > u64::from(self.rcvbuf_cap) && !data.is_empty() {
                 // Linux: tcp_try_rmem_schedule() failed — drop, quick-ACK.
                 ctx.out.drop(DropReason::Other);
                 self.enter_quickack_mode(ctx, TCP_MAX_QUICKACKS);
@@ -1057,53 +1063,54 @@ impl Sock {
                 return None;
             }
             if !data.is_empty() {
-                self.rcvbuf.extend(data);
+                self.queues.rcvbuf.extend(data);
                 self.charge_rcv(
                     data.len() as u32,
                     crate::output::truesize(seg.payload.len() as u32),
                 );
                 self.rcv_nxt = self.rcv_nxt.wrapping_add(data.len() as u32);
                 self.stats.bytes_received += data.len() as u64;
-                self.stats.data_segs_in += 1;
+                self.stats.data_segs_in = self.stats.data_segs_in.wrapping_add(1);
                 self.stats.last_data_recv = ctx.now;
                 self.rcv_rtt_measure_ts(ctx, seg);
                 self.event_data_recv(ctx, data.len() as u32, seg);
             }
             let mut fin_now = fin;
-            if !self.ofo.is_empty() {
+            if !self.queues.ofo.is_empty() {
                 let mut pulled = Vec::new();
                 let n = self
+                    .queues
                     .ofo
                     .pop_ready(self.rcv_nxt, &mut |b: &[u8]| pulled.extend_from_slice(b));
                 if n > 0 {
-                    self.rcvbuf.extend(&pulled);
+                    self.queues.rcvbuf.extend(&pulled);
                     // The pulled segments' truesize moves with them to the in-order queue.
-                    let moved = if self.ofo.is_empty() {
-                        self.ofo_truesize
+                    let moved = if self.queues.ofo.is_empty() {
+                        self.queues.ofo_truesize
                     } else {
-                        let left = self.ofo.bytes() as u64;
-                        self.ofo_truesize * u64::from(n) / (u64::from(n) + left).max(1)
+                        let left = self.queues.ofo.bytes() as u64;
+                        self.queues.ofo_truesize * u64::from(n) / (u64::from(n) + left).max(1)
                     };
-                    self.ofo_truesize -= moved;
-                    self.rcv_chunks.push_back((n, moved as u32));
+                    self.queues.ofo_truesize -= moved;
+                    self.queues.rcv_chunks.push_back((n, moved as u32));
                     self.rcv_nxt = self.rcv_nxt.wrapping_add(n);
                     self.stats.bytes_received += u64::from(n);
                 }
-                if self.ofo.is_empty() {
+                if self.queues.ofo.is_empty() {
                     // RFC 5681 §4.2: a filled hole is ACKed at once.
                     self.ack.pending |= ICSK_ACK_NOW;
                 }
-                if let Some(fs) = self.ofo_fin_seq
+                if let Some(fs) = self.rare.ofo_fin_seq
                     && fs == self.rcv_nxt
                 {
                     fin_now = true;
                 }
             }
-            if !data.is_empty() || n_ready(&self.rcvbuf) {
+            if !data.is_empty() || n_ready(&self.queues.rcvbuf) {
                 ctx.out.event(self.fd, Event::Readable);
             }
             if fin_now {
-                self.ofo_fin_seq = None;
+                self.rare.ofo_fin_seq = None;
                 return self.fin(ctx);
             }
             return None;
@@ -1116,17 +1123,17 @@ impl Sock {
             return None;
         }
         if !data.is_empty() {
-            let stored = self.ofo.insert(self.rcv_nxt, seq, data).stored;
+            let stored = self.queues.ofo.insert(self.rcv_nxt, seq, data).stored;
             if stored > 0 {
                 let t = u64::from(crate::output::truesize(stored));
-                self.ofo_truesize += t;
-                self.rmem_alloc += t;
+                self.queues.ofo_truesize += t;
+                self.queues.rmem_alloc += t;
             }
-            self.stats.data_segs_in += 1;
+            self.stats.data_segs_in = self.stats.data_segs_in.wrapping_add(1);
             self.stats.last_data_recv = ctx.now;
         }
         if fin {
-            self.ofo_fin_seq = Some(seq.wrapping_add(data.len() as u32));
+            self.rare.ofo_fin_seq = Some(seq.wrapping_add(data.len() as u32));
         }
         // Linux sends an immediate (dup)ACK with SACK for out-of-order data.
         self.ack.pending |= ICSK_ACK_NOW;
@@ -1138,13 +1145,16 @@ impl Sock {
     /// until the buffer fits; tcplab drops it whole) and forget the SACK blocks it reported.
     /// The sender finds the SACKed data missing (reneging) and sends it again.
     fn prune_ofo_queue(&mut self) {
-        if self.ofo.is_empty() {
+        if self.queues.ofo.is_empty() {
             return;
         }
-        self.ofo.clear();
-        self.rmem_alloc = self.rmem_alloc.saturating_sub(self.ofo_truesize);
-        self.ofo_truesize = 0;
-        self.ofo_fin_seq = None;
+        self.queues.ofo.clear();
+        self.queues.rmem_alloc = self
+            .queues
+            .rmem_alloc
+            .saturating_sub(self.queues.ofo_truesize);
+        self.queues.ofo_truesize = 0;
+        self.rare.ofo_fin_seq = None;
     }
 
     /// Linux: tcp_fin().
@@ -1370,8 +1380,8 @@ impl Sock {
                 || (copied > 0
                     && (self.ack.pending & ICSK_ACK_PUSHED2 != 0
                         || (self.ack.pending & ICSK_ACK_PUSHED != 0 && !self.in_pingpong(thresh)))
-                    && self.rcvbuf.is_empty()
-                    && self.ofo.is_empty()))
+                    && self.queues.rcvbuf.is_empty()
+                    && self.queues.ofo.is_empty()))
         {
             time_to_ack = true;
         }

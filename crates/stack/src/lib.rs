@@ -24,6 +24,7 @@ pub mod hash;
 pub mod info;
 pub mod input;
 pub mod isn;
+pub mod lazy;
 pub mod listen;
 pub mod metrics;
 pub mod output;

@@ -85,7 +85,7 @@ impl Sock {
 
     /// Linux: tcp_space() — the window the free part of the receive buffer supports.
     pub fn space(&self) -> i64 {
-        let free = i64::from(self.rcvbuf_cap) - self.rmem_alloc as i64;
+        let free = i64::from(self.rcvbuf_cap) - self.queues.rmem_alloc as i64;
         win_from_space_ratio(free, self.scaling_ratio)
     }
 
@@ -199,14 +199,18 @@ impl Sock {
             });
             remaining -= TCPOLEN_TSTAMP_ALIGNED as usize;
         }
-        if self.rx_opt.sack_ok && (!self.ofo.is_empty() || self.dsack.is_some()) {
+        if self.rx_opt.sack_ok && (!self.queues.ofo.is_empty() || self.rare.dsack.is_some()) {
             let max = (remaining - 4) / 8;
             // RFC 2883: a D-SACK block goes first, then the out-of-order blocks.
-            let dsack = self.dsack.map(|(left, right)| SackBlock { left, right });
+            let dsack = self
+                .rare
+                .dsack
+                .map(|(left, right)| SackBlock { left, right });
             let blocks: Vec<SackBlock> = dsack
                 .into_iter()
                 .chain(
-                    self.ofo
+                    self.queues
+                        .ofo
                         .sack_blocks(max)
                         .into_iter()
                         .map(|(left, right)| SackBlock { left, right }),
@@ -226,7 +230,7 @@ impl Sock {
     pub fn current_mss(&self, ctx: &Ctx<'_>) -> u32 {
         // Without SACK blocks to send the options are at most `nop,nop,TS`, which the cached
         // MSS already allows for: nothing to subtract, and no option list to build.
-        if !(self.rx_opt.sack_ok && (!self.ofo.is_empty() || self.dsack.is_some())) {
+        if !(self.rx_opt.sack_ok && (!self.queues.ofo.is_empty() || self.rare.dsack.is_some())) {
             return self.mss_cache.max(1);
         }
         let extra: usize = self
@@ -267,9 +271,9 @@ impl Sock {
         if len > 0 {
             // The queue invariant keeps [seq, seq+len) inside the send buffer; clamp anyway so
             // that a broken invariant shows up as a short segment, never a panic.
-            let off = (seq.wrapping_sub(self.sndbuf_seq) as usize).min(self.sndbuf.len());
-            let end = (off + len as usize).min(self.sndbuf.len());
-            let (a, b) = self.sndbuf.as_slices();
+            let off = (seq.wrapping_sub(self.sndbuf_seq) as usize).min(self.queues.sndbuf.len());
+            let end = (off + len as usize).min(self.queues.sndbuf.len());
+            let (a, b) = self.queues.sndbuf.as_slices();
             if off < a.len() {
                 head = &a[off..end.min(a.len())];
             }
@@ -311,9 +315,9 @@ impl Sock {
         let mut options = repr.options;
         options.clear();
         ctx.out.tcp_options = options;
-        self.stats.segs_out += 1;
+        self.stats.segs_out = self.stats.segs_out.wrapping_add(1);
         if len > 0 {
-            self.stats.data_segs_out += 1;
+            self.stats.data_segs_out = self.stats.data_segs_out.wrapping_add(1);
             self.stats.lsndtime = ctx.now;
             self.event_data_sent(ctx);
         }
@@ -345,7 +349,7 @@ impl Sock {
                 self.ack.quick -= pkts;
             }
         }
-        self.dsack = None;
+        self.rare.if_present(|r| r.dsack = None);
         self.ack.pending &=
             !(ICSK_ACK_SCHED | ICSK_ACK_TIMER | ICSK_ACK_NOW | ICSK_ACK_PUSHED | ICSK_ACK_PUSHED2);
         self.clear_slot(Slot::DelAck);
@@ -509,7 +513,7 @@ impl Sock {
         let end = start.wrapping_add(len);
         let end_seq = end.wrapping_add(u32::from(fin));
         let prior_packets = self.packets_out;
-        self.rtx.push_back(TxSeg {
+        self.queues.rtx.push_back(TxSeg {
             seq: start,
             end_seq,
             syn: false,
@@ -523,7 +527,7 @@ impl Sock {
         });
         self.packets_out += 1;
         if self.ca_state != crate::cc::CaState::Open {
-            self.prr_out += 1;
+            self.recovery.prr_out += 1;
         }
         self.snd_nxt = end_seq;
         self.stats.bytes_sent += u64::from(len);
@@ -576,7 +580,7 @@ impl Sock {
     /// Linux: tcp_rto_delta_us() — how far in the future the RTO of the head segment is.
     fn rto_delta_us(&self, ctx: &Ctx<'_>) -> i64 {
         let rto_us = ctx.hz.jiffies_to_usecs(self.icsk_rto) as i64;
-        match self.rtx.front() {
+        match self.queues.rtx.front() {
             Some(head) => {
                 let elapsed = (ctx.now - head.sent_at).as_micros() as i64;
                 rto_us - elapsed
@@ -588,8 +592,8 @@ impl Sock {
     /// Linux: tcp_send_loss_probe() — new data if the window allows, else the last segment
     /// again; neither counts as a retransmission for the give-up clock.
     pub fn send_loss_probe(&mut self, ctx: &mut Ctx<'_>) {
-        if self.tlp_high_seq.is_none() {
-            self.tlp_retrans = false;
+        if self.recovery.tlp_high_seq.is_none() {
+            self.recovery.tlp_retrans = false;
             let mut sent = false;
             let mss = self.current_mss(ctx);
             let start = seq_max(self.snd_nxt, self.sndbuf_seq);
@@ -599,13 +603,13 @@ impl Sock {
                 let before = self.packets_out;
                 self.write_xmit(ctx, true);
                 sent = self.packets_out > before;
-            } else if let Some(last) = self.rtx.len().checked_sub(1) {
+            } else if let Some(last) = self.queues.rtx.len().checked_sub(1) {
                 self.retransmit_inner(ctx, last, true);
-                self.tlp_retrans = true;
+                self.recovery.tlp_retrans = true;
                 sent = true;
             }
             if sent {
-                self.tlp_high_seq = Some(self.snd_nxt);
+                self.recovery.tlp_high_seq = Some(self.snd_nxt);
                 // Linux clears icsk_pending so that tcp_rearm_rto() starts a full RTO now.
                 self.xmit_kind = None;
             }
@@ -698,8 +702,8 @@ impl Sock {
     /// queue), and `pushed_seq = write_seq`.
     fn mark_push(&mut self) {
         let end = self.write_seq;
-        if self.push_marks.back() != Some(&end) {
-            self.push_marks.push_back(end);
+        if self.queues.push_marks.back() != Some(&end) {
+            self.queues.push_marks.push_back(end);
         }
         self.pushed_seq = end;
     }
@@ -736,8 +740,9 @@ impl Sock {
                 Some(t) if t < goal => (t, goal - t),
                 _ => (0, goal),
             };
-            if copied == 0 && skb_len > 0 && self.push_marks.back() == Some(&self.write_seq) {
-                self.push_marks.pop_back();
+            if copied == 0 && skb_len > 0 && self.queues.push_marks.back() == Some(&self.write_seq)
+            {
+                self.queues.push_marks.pop_back();
             }
             let copy = room.min(left);
             self.write_seq = self.write_seq.wrapping_add(copy);
@@ -761,26 +766,27 @@ impl Sock {
     /// in sequence order.
     pub fn insert_push_mark(&mut self, end: u32) {
         let at = self
+            .queues
             .push_marks
             .iter()
             .position(|&m| !crate::seq::before(m, end))
-            .unwrap_or(self.push_marks.len());
-        if self.push_marks.get(at) != Some(&end) {
-            self.push_marks.insert(at, end);
+            .unwrap_or(self.queues.push_marks.len());
+        if self.queues.push_marks.get(at) != Some(&end) {
+            self.queues.push_marks.insert(at, end);
         }
     }
 
     /// Whether a write ended inside `(start, end]`; consumes the marks it finds.
     fn take_push_mark(&mut self, start: u32, end: u32) -> bool {
         let mut found = false;
-        while let Some(&m) = self.push_marks.front() {
+        while let Some(&m) = self.queues.push_marks.front() {
             if after(m, end) {
                 break;
             }
             if after(m, start) {
                 found = true;
             }
-            self.push_marks.pop_front();
+            self.queues.push_marks.pop_front();
         }
         found
     }
@@ -806,10 +812,10 @@ impl Sock {
         // Linux: tcp_fragment() when the segment no longer fits the current MSS (SACK blocks
         // now take room in the header).
         let mss = self.current_mss(ctx);
-        if self.rtx.get(idx).is_some_and(|s| s.data_len() > mss) {
+        if self.queues.rtx.get(idx).is_some_and(|s| s.data_len() > mss) {
             self.fragment(idx, mss);
         }
-        let Some(seg) = self.rtx.get(idx).cloned() else {
+        let Some(seg) = self.queues.rtx.get(idx).cloned() else {
             return;
         };
         let mut flags = TcpFlags::ACK;
@@ -829,32 +835,32 @@ impl Sock {
         self.transmit(ctx, seg.seq, flags, len);
         self.stats.total_retrans += 1;
         self.stats.bytes_retrans += u64::from(len);
-        if let Some(s) = self.rtx.get_mut(idx) {
+        if let Some(s) = self.queues.rtx.get_mut(idx) {
             s.sent_at = ctx.now;
             s.ever_retrans = true;
         }
         if tlp {
             return;
         }
-        if self.retrans_stamp.is_none() {
-            self.retrans_stamp = Some(ctx.now);
+        if self.rare.retrans_stamp.is_none() {
+            self.rare.retrans_stamp = Some(ctx.now);
         }
-        if let Some(s) = self.rtx.get_mut(idx)
+        if let Some(s) = self.queues.rtx.get_mut(idx)
             && !s.retrans
             && !s.sacked
         {
             s.retrans = true;
-            self.retrans_out += 1;
+            self.recovery.retrans_out += 1;
         }
         if self.ca_state != crate::cc::CaState::Open {
-            self.prr_out += 1;
+            self.recovery.prr_out += 1;
         }
     }
 
     /// Linux: tcp_fragment() — splits the queued segment at `idx` after `len` data bytes; the
     /// tail keeps the FIN and PSH and the scoreboard marks.
     pub fn fragment(&mut self, idx: usize, len: u32) {
-        let Some(seg) = self.rtx.get_mut(idx) else {
+        let Some(seg) = self.queues.rtx.get_mut(idx) else {
             return;
         };
         let data = seg.data_len();
@@ -872,13 +878,13 @@ impl Sock {
         tail.retrans = false;
         let lost = tail.lost;
         let sacked = tail.sacked;
-        self.rtx.insert(idx + 1, tail);
+        self.queues.rtx.insert(idx + 1, tail);
         self.packets_out += 1;
         if lost {
-            self.lost_out += 1;
+            self.recovery.lost_out += 1;
         }
         if sacked {
-            self.sacked_out += 1;
+            self.recovery.sacked_out += 1;
         }
     }
 
@@ -886,11 +892,13 @@ impl Sock {
     /// congestion window allows.
     pub fn xmit_retransmit_queue(&mut self, ctx: &mut Ctx<'_>) {
         let mut rearm = false;
-        for idx in 0..self.rtx.len() {
+        for idx in 0..self.queues.rtx.len() {
             if self.packets_in_flight() >= self.cc.snd_cwnd {
                 break;
             }
-            let Some(seg) = self.rtx.get(idx) else { break };
+            let Some(seg) = self.queues.rtx.get(idx) else {
+                break;
+            };
             if !seg.lost || seg.retrans || seg.sacked {
                 continue;
             }
@@ -922,7 +930,7 @@ impl Sock {
     pub fn clamp_rto_to_user_timeout(&self, ctx: &Ctx<'_>) -> Jiffies {
         let rto = self.icsk_rto;
         let user_timeout = self.opts.user_timeout_ms;
-        let Some(start) = self.retrans_stamp else {
+        let Some(start) = self.rare.retrans_stamp else {
             return rto;
         };
         if user_timeout == 0 {
@@ -948,7 +956,7 @@ impl Sock {
             Some(XmitTimer::LossProbe | XmitTimer::ReoTimeout)
         ) {
             // Linux: tcp_rto_delta_us() — measured from the head's send time.
-            if let Some(head) = self.rtx.front() {
+            if let Some(head) = self.queues.rtx.front() {
                 let elapsed = ctx
                     .hz
                     .usecs_to_jiffies((ctx.now - head.sent_at).as_micros() as u64);

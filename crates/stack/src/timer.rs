@@ -12,7 +12,7 @@ use crate::errno::Errno;
 use crate::output::ato_min;
 use crate::rtt::tcp_model_timeout;
 use crate::socket::{ICSK_ACK_TIMER, Slot, Sock, XmitTimer};
-use crate::time::Jiffies;
+use crate::time::{Instant, Jiffies};
 
 /// What the stack must do with a socket after a timer or an input ran.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -52,28 +52,28 @@ impl Sock {
         self.xmit_kind = None;
         self.rcv_shutdown = true;
         self.snd_shutdown = true;
-        self.rtx.clear();
+        self.queues.rtx.clear();
         self.packets_out = 0;
-        self.sacked_out = 0;
-        self.lost_out = 0;
-        self.retrans_out = 0;
+        self.recovery.if_present(|r| {
+            r.sacked_out = 0;
+            r.lost_out = 0;
+            r.retrans_out = 0;
+        });
         ctx.out.event(self.fd, Event::Readable);
         Disposition::Done
     }
 
     /// Linux: tcp_done_with_error() / tcp_write_err().
     pub fn done_with_error(&mut self, ctx: &mut Ctx<'_>, err: Errno) -> Disposition {
-        self.sk_err = Some(err);
+        self.rare.sk_err = Some(err);
         ctx.out.event(self.fd, Event::Error(err));
         self.done(ctx)
     }
 
     /// Runs whatever slot is due at `ctx.now`.
     pub fn on_timer(&mut self, ctx: &mut Ctx<'_>, slot: Slot) -> Disposition {
-        if slot == Slot::Xmit {
-            // Linux reads icsk_timeout (the nominal expiry) in some handlers.
-            self.expires_at_fire = self.expires[Slot::Xmit as usize];
-        }
+        // Linux reads icsk_timeout (the nominal expiry) in some handlers.
+        let expired_at = self.expires[slot as usize];
         self.clear_slot(slot);
         if ctx.out.tracing {
             use crate::api::TimerName;
@@ -101,7 +101,7 @@ impl Sock {
             Slot::Xmit => {
                 let kind = self.xmit_kind.take();
                 match kind {
-                    Some(XmitTimer::Retrans) => self.retransmit_timer(ctx),
+                    Some(XmitTimer::Retrans) => self.retransmit_timer(ctx, expired_at),
                     Some(XmitTimer::Probe0) => self.probe_timer(ctx),
                     Some(XmitTimer::LossProbe) => {
                         // Linux: the pending kind stays set while the probe runs, so that
@@ -136,7 +136,7 @@ impl Sock {
         if self.icsk_retransmits == 0 {
             return false;
         }
-        let Some(start) = self.retrans_stamp else {
+        let Some(start) = self.rare.retrans_stamp else {
             return false;
         };
         let timeout_ms = if user_timeout_ms == 0 {
@@ -211,34 +211,39 @@ impl Sock {
     pub fn enter_loss(&mut self, ctx: &mut Ctx<'_>) {
         // tcp_timeout_mark_lost(): everything not SACKed is lost, and no retransmission counts;
         // if the head is SACKed the receiver reneged, and the SACK marks are forgotten too.
-        let reneged = self.rtx.front().is_some_and(|s| s.sacked);
+        let reneged = self.queues.rtx.front().is_some_and(|s| s.sacked);
         if reneged {
-            for seg in self.rtx.iter_mut() {
+            for seg in self.queues.rtx.iter_mut() {
                 seg.sacked = false;
             }
-            self.sacked_out = 0;
+            self.recovery.sacked_out = 0;
         }
-        for seg in self.rtx.iter_mut() {
+        for seg in self.queues.rtx.iter_mut() {
             seg.retrans = false;
             if !seg.sacked {
                 seg.lost = true;
             }
         }
-        self.retrans_out = 0;
-        self.lost_out = self.rtx.iter().filter(|s| s.lost && !s.sacked).count() as u32;
+        self.recovery.retrans_out = 0;
+        self.recovery.lost_out = self
+            .queues
+            .rtx
+            .iter()
+            .filter(|s| s.lost && !s.sacked)
+            .count() as u32;
         let first_in_window = matches!(self.ca_state, CaState::Open | CaState::Disorder)
-            || !crate::seq::after(self.high_seq, self.snd_una)
+            || !crate::seq::after(self.recovery.high_seq, self.snd_una)
             || (self.ca_state == CaState::Loss && self.icsk_retransmits == 0);
         if first_in_window {
-            self.prior_cwnd = self.cc.snd_cwnd;
+            self.recovery.prior_cwnd = self.cc.snd_cwnd;
             self.cc.snd_ssthresh = self.ca.ssthresh(&self.cc);
             self.ca.cwnd_event(&self.cc, CaEvent::Loss, ctx.now);
         }
         self.cc.snd_cwnd = self.packets_in_flight() + 1;
         self.cc.snd_cwnd_cnt = 0;
         self.set_ca_state(CaState::Loss, ctx.now);
-        self.high_seq = self.snd_nxt;
-        self.dupacks = 0;
+        self.recovery.high_seq = self.snd_nxt;
+        self.recovery.dupacks = 0;
     }
 
     pub fn set_ca_state(&mut self, st: CaState, now: crate::time::Instant) {
@@ -248,13 +253,13 @@ impl Sock {
         }
     }
 
-    /// Linux: tcp_retransmit_timer().
-    fn retransmit_timer(&mut self, ctx: &mut Ctx<'_>) -> Disposition {
-        if self.packets_out == 0 || self.rtx.is_empty() {
+    /// Linux: tcp_retransmit_timer(); `expired_at` is the timer's nominal expiry.
+    fn retransmit_timer(&mut self, ctx: &mut Ctx<'_>, expired_at: Option<Instant>) -> Disposition {
+        if self.packets_out == 0 || self.queues.rtx.is_empty() {
             return Disposition::Keep;
         }
         // Linux: an RTO ends any loss-probe episode.
-        self.tlp_high_seq = None;
+        self.recovery.tlp_high_seq = None;
         if self.snd_wnd == 0
             && !self.is_orphan()
             && !matches!(self.state, TcpState::SynSent | TcpState::SynRecv)
@@ -262,7 +267,7 @@ impl Sock {
             // The peer shrank its window to zero under data in flight: the retransmissions
             // act as window probes and retries2 does not apply; only silence for 2·rto_max
             // (or TCP_USER_TIMEOUT) ends the connection (Linux: tcp_rtx_probe0_timed_out()).
-            if self.rtx_probe0_timed_out(ctx) {
+            if self.rtx_probe0_timed_out(ctx, expired_at) {
                 return self.done_with_error(ctx, Errno::ETIMEDOUT);
             }
             self.enter_loss(ctx);
@@ -276,7 +281,7 @@ impl Sock {
         self.enter_loss(ctx);
         // Linux: tcp_update_rto_stats().
         self.icsk_retransmits += 1;
-        self.total_rto += 1;
+        self.rare.total_rto += 1;
         self.retransmit(ctx, 0);
         self.backoff_and_rearm(ctx);
         Disposition::Keep
@@ -285,7 +290,7 @@ impl Sock {
     /// Linux: the `out_reset_timer` tail of tcp_retransmit_timer().
     fn backoff_and_rearm(&mut self, ctx: &Ctx<'_>) {
         let linear_syn = self.state == TcpState::SynSent
-            && self.total_rto <= u32::from(ctx.sys.tcp_syn_linear_timeouts);
+            && self.rare.total_rto <= u32::from(ctx.sys.tcp_syn_linear_timeouts);
         // Linux: tcp_stream_is_thin() — fewer than 4 packets out, past initial slow start.
         let thin = self.packets_out < 4 && !self.cc.in_initial_slowstart();
         if self.state == TcpState::Established
@@ -312,10 +317,11 @@ impl Sock {
 
     /// Linux: tcp_rtx_probe0_timed_out() — nothing heard for more than 2·rto_max (or the user
     /// timeout) and retransmitting for longer than that.
-    fn rtx_probe0_timed_out(&self, ctx: &Ctx<'_>) -> bool {
+    fn rtx_probe0_timed_out(&self, ctx: &Ctx<'_>, expired_at: Option<Instant>) -> bool {
         let start = self
+            .rare
             .retrans_stamp
-            .or_else(|| self.rtx.front().map(|s| s.sent_at))
+            .or_else(|| self.queues.rtx.front().map(|s| s.sent_at))
             .unwrap_or(ctx.now);
         let rtx_delta_ms = (ctx.now - start).as_millis() as u64;
         let mut timeout = 2 * self.rto_max(ctx);
@@ -326,7 +332,7 @@ impl Sock {
             }
             timeout = timeout.min(ctx.hz.msecs_to_jiffies(user_timeout));
         }
-        let expired_at = self.expires_at_fire.unwrap_or(ctx.now);
+        let expired_at = expired_at.unwrap_or(ctx.now);
         let last_rcv = self.stats.last_ack_recv;
         let rcv_delta = ctx
             .hz
@@ -344,11 +350,11 @@ impl Sock {
     fn probe_timer(&mut self, ctx: &mut Ctx<'_>) -> Disposition {
         if self.packets_out > 0 || !self.has_unsent() {
             self.icsk_probes_out = 0;
-            self.probes_tstamp = None;
+            self.rare.probes_tstamp = None;
             return Disposition::Keep;
         }
-        match self.probes_tstamp {
-            None => self.probes_tstamp = Some(ctx.now),
+        match self.rare.probes_tstamp {
+            None => self.rare.probes_tstamp = Some(ctx.now),
             Some(start) => {
                 let user_timeout = self.opts.user_timeout_ms;
                 if user_timeout != 0
@@ -386,7 +392,7 @@ impl Sock {
             // Data went out (the window had room): the RTO takes over.
             self.icsk_probes_out = 0;
             self.icsk_backoff = 0;
-            self.probes_tstamp = None;
+            self.rare.probes_tstamp = None;
             return;
         }
         self.icsk_probes_out += 1;
@@ -408,7 +414,7 @@ impl Sock {
     /// Linux: tcp_clamp_probe0_to_user_timeout().
     pub fn clamp_probe0_to_user_timeout(&self, ctx: &Ctx<'_>, when: Jiffies) -> Jiffies {
         let user_timeout = self.opts.user_timeout_ms;
-        let Some(start) = self.probes_tstamp.filter(|_| user_timeout != 0) else {
+        let Some(start) = self.rare.probes_tstamp.filter(|_| user_timeout != 0) else {
             return when;
         };
         let elapsed = ctx.hz.jiffies_at(ctx.now) - ctx.hz.jiffies_at(start);
@@ -539,7 +545,7 @@ impl Sock {
         let intvl = self.keepalive_intvl(ctx);
         let probes = self
             .opts
-            .keepcnt
+            .keepcnt()
             .unwrap_or(u32::from(ctx.sys.tcp_keepalive_probes));
         // Linux: only probe when nothing is in flight and nothing waits to be sent.
         if self.packets_out > 0 || self.has_unsent() {
@@ -570,13 +576,13 @@ impl Sock {
 
     /// Linux: keepalive_time_when().
     pub fn keepalive_time(&self, ctx: &Ctx<'_>) -> Jiffies {
-        let secs = self.opts.keepidle.unwrap_or(ctx.sys.tcp_keepalive_time);
+        let secs = self.opts.keepidle().unwrap_or(ctx.sys.tcp_keepalive_time);
         u64::from(secs) * u64::from(ctx.hz.0)
     }
 
     /// Linux: keepalive_intvl_when().
     pub fn keepalive_intvl(&self, ctx: &Ctx<'_>) -> Jiffies {
-        let secs = self.opts.keepintvl.unwrap_or(ctx.sys.tcp_keepalive_intvl);
+        let secs = self.opts.keepintvl().unwrap_or(ctx.sys.tcp_keepalive_intvl);
         u64::from(secs) * u64::from(ctx.hz.0)
     }
 

@@ -508,7 +508,7 @@ impl Runner<'_> {
                     return done(Err(Errno::EINVAL));
                 };
                 let value = match req {
-                    0x541b => sock.rcvbuf.len() as i64,
+                    0x541b => sock.queues.rcvbuf.len() as i64,
                     0x5411 => i64::from(sock.write_seq.wrapping_sub(sock.snd_una)),
                     other => {
                         return Err(Stop::skip(
@@ -812,14 +812,14 @@ impl Runner<'_> {
                     if sock.rcv_shutdown || sock.fin_received {
                         mask |= POLLIN | POLLRDHUP;
                     }
-                    if !sock.rcvbuf.is_empty() {
+                    if !sock.queues.rcvbuf.is_empty() {
                         mask |= POLLIN;
                     }
                     let connected = !matches!(sock.state, TcpState::SynSent | TcpState::SynRecv);
                     if connected && !sock.snd_shutdown && !closed {
                         mask |= POLLOUT;
                     }
-                    if sock.sk_err.is_some() {
+                    if sock.rare.sk_err.is_some() {
                         mask |= POLLERR;
                     }
                 }

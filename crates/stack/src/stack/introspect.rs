@@ -34,59 +34,74 @@ impl Stack {
             if crate::seq::after(s.snd_una, s.snd_nxt) {
                 return Err(at("snd_una is after snd_nxt"));
             }
-            if s.packets_out as usize != s.rtx.len() {
+            if s.packets_out as usize != s.queues.rtx.len() {
                 return Err(at(&format!(
                     "packets_out {} but {} queued",
                     s.packets_out,
-                    s.rtx.len()
+                    s.queues.rtx.len()
                 )));
             }
-            let sacked = s.rtx.iter().filter(|x| x.sacked).count() as u32;
-            let lost = s.rtx.iter().filter(|x| x.lost).count() as u32;
-            let retrans = s.rtx.iter().filter(|x| x.retrans).count() as u32;
-            if (sacked, lost, retrans) != (s.sacked_out, s.lost_out, s.retrans_out) {
+            let sacked = s.queues.rtx.iter().filter(|x| x.sacked).count() as u32;
+            let lost = s.queues.rtx.iter().filter(|x| x.lost).count() as u32;
+            let retrans = s.queues.rtx.iter().filter(|x| x.retrans).count() as u32;
+            if (sacked, lost, retrans)
+                != (
+                    s.recovery.sacked_out,
+                    s.recovery.lost_out,
+                    s.recovery.retrans_out,
+                )
+            {
                 return Err(at(&format!(
                     "scoreboard counts sacked/lost/retrans {:?} != queue {:?}",
-                    (s.sacked_out, s.lost_out, s.retrans_out),
+                    (
+                        s.recovery.sacked_out,
+                        s.recovery.lost_out,
+                        s.recovery.retrans_out
+                    ),
                     (sacked, lost, retrans)
                 )));
             }
-            if let Some(head) = s.rtx.front()
+            if let Some(head) = s.queues.rtx.front()
                 && head.seq != s.snd_una
                 && !crate::seq::before(head.seq, s.snd_una)
             {
                 return Err(at("retransmission queue does not start at snd_una"));
             }
-            let charged: u64 =
-                s.rcv_chunks.iter().map(|c| u64::from(c.1)).sum::<u64>() + s.ofo_truesize;
-            if charged != s.rmem_alloc {
+            let charged: u64 = s
+                .queues
+                .rcv_chunks
+                .iter()
+                .map(|c| u64::from(c.1))
+                .sum::<u64>()
+                + s.queues.ofo_truesize;
+            if charged != s.queues.rmem_alloc {
                 return Err(at(&format!(
                     "rmem_alloc {} but {charged} charged",
-                    s.rmem_alloc
+                    s.queues.rmem_alloc
                 )));
             }
-            let unread: u64 = s.rcv_chunks.iter().map(|c| u64::from(c.0)).sum();
-            if unread != s.rcvbuf.len() as u64 {
+            let unread: u64 = s.queues.rcv_chunks.iter().map(|c| u64::from(c.0)).sum();
+            if unread != s.queues.rcvbuf.len() as u64 {
                 return Err(at(&format!(
                     "{unread} bytes charged, {} queued",
-                    s.rcvbuf.len()
+                    s.queues.rcvbuf.len()
                 )));
             }
             let written = s.write_seq.wrapping_sub(s.sndbuf_seq) as usize;
-            if written != s.sndbuf.len() {
+            if written != s.queues.sndbuf.len() {
                 return Err(at(&format!(
                     "send buffer holds {} bytes, sequence says {written}",
-                    s.sndbuf.len()
+                    s.queues.sndbuf.len()
                 )));
             }
             if s.rcv_nxt.wrapping_sub(s.copied_seq) as usize
-                != s.rcvbuf.len()
+                != s.queues.rcvbuf.len()
                     + usize::from(s.fin_received && !matches!(s.state, TcpState::SynSent))
                 && s.state != TcpState::Close
             {
                 return Err(at(&format!(
                     "receive queue holds {} bytes but rcv_nxt - copied_seq = {}",
-                    s.rcvbuf.len(),
+                    s.queues.rcvbuf.len(),
                     s.rcv_nxt.wrapping_sub(s.copied_seq)
                 )));
             }
@@ -110,7 +125,11 @@ impl Stack {
                 }
             }
         }
-        let orphans = self.conns.iter().filter(|(_, s)| s.counted_orphan).count() as u32;
+        let orphans = self
+            .conns
+            .iter()
+            .filter(|(_, s)| s.rare.counted_orphan)
+            .count() as u32;
         if orphans != self.out.orphans {
             return Err(format!(
                 "orphan count {} but {orphans} orphans",
@@ -145,7 +164,7 @@ impl Stack {
                 TimerRef::Linger(fd) => matches!(
                     self.lingering.get(fd),
                     Some(Linger::Waiting { conn, timer }) if self.timers.get(*timer).is_some_and(|t| t.0 == *at)
-                        && self.conns.get(*conn).is_some_and(|s| s.linger_until == Some(*at))
+                        && self.conns.get(*conn).is_some_and(|s| s.rare.linger_until == Some(*at))
                 ),
             };
             if !live {

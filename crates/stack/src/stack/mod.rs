@@ -8,11 +8,11 @@ use tcplab_wire::{IpRepr, TcpFlags, TcpOption, TcpRepr};
 
 use crate::addr_pair::AddrPair;
 use crate::api::{Domain, Event, Fd, TcpState, Transmit};
-use crate::assembler::Assembler;
 use crate::cc::{CaState, CcState, new_cc};
 use crate::ctx::{Ctx, Output};
 use crate::hash::FastHash;
 use crate::isn::IsnGenerator;
+use crate::lazy::Lazy;
 use crate::listen::{Listener, ReqSock, send_reset_for};
 use crate::output::select_initial_window;
 use crate::rtt::RttEstimator;
@@ -520,7 +520,7 @@ impl Stack {
         // Linux: a close() sleeping in sk_stream_wait_close() wakes once the socket leaves
         // FIN_WAIT1/CLOSING/LAST_ACK (or is gone) and runs the rest of __tcp_close().
         if let Some(sock) = self.conns.get(c)
-            && sock.linger_until.is_some()
+            && sock.rare.linger_until.is_some()
             && (disp != Disposition::Keep || !syscalls::sk_stream_closing(sock.state))
         {
             self.linger_return(now, c, disp);
@@ -606,8 +606,8 @@ impl Stack {
         sock.clear_slots();
         let key = (sock.local, sock.remote);
         let port = sock.local.port();
-        let has_fd = sock.fd.is_some() || sock.linger_until.is_some();
-        let listener = sock.listener;
+        let has_fd = sock.fd.is_some() || sock.rare.linger_until.is_some();
+        let listener = sock.rare.listener;
         if !tuple_taken {
             self.tuples.remove(key.0, key.1, ConnRef::Conn(c));
         }
@@ -622,7 +622,7 @@ impl Stack {
                 lst.accept_queue.retain(|x| *x != c);
             }
             if let Some(sock) = self.conns.remove(c)
-                && sock.counted_orphan
+                && sock.rare.counted_orphan
             {
                 self.out.orphans = self.out.orphans.saturating_sub(1);
             }
@@ -1097,7 +1097,7 @@ impl Stack {
             .unwrap_or_default();
         let mut sock = self.new_sock(req.local(), req.remote(), opts, sndbuf, rcvbuf);
         sock.state = TcpState::SynRecv;
-        sock.listener = Some(req.listener);
+        sock.rare.listener = Some(req.listener);
         sock.iss = req.iss;
         sock.snd_una = req.iss;
         sock.snd_nxt = req.iss.wrapping_add(1);
@@ -1120,7 +1120,7 @@ impl Stack {
         sock.snd_wl1 = req.irs;
         sock.max_window = req.snd_wnd;
         sock.stats.total_retrans = req.num_retrans;
-        sock.rtx.push_back(TxSeg {
+        sock.queues.rtx.push_back(TxSeg {
             seq: req.iss,
             end_seq: req.iss.wrapping_add(1),
             syn: true,
@@ -1161,6 +1161,9 @@ impl Stack {
             local,
             remote,
             opts,
+            queues: Lazy::new(),
+            recovery: Lazy::new(),
+            rare: Lazy::new(),
             iss: 0,
             snd_una: 0,
             snd_nxt: 0,
@@ -1169,12 +1172,9 @@ impl Stack {
             max_window: 0,
             write_seq: 0,
             sndbuf_seq: 0,
-            sndbuf: VecDeque::new(),
             sndbuf_cap: sndbuf.unwrap_or(sys.tcp_wmem[1]),
-            push_marks: VecDeque::new(),
             pushed_seq: 0,
             fin_queued: false,
-            rtx: VecDeque::new(),
             snd_sml: 0,
             mss_cache,
             advmss,
@@ -1186,19 +1186,12 @@ impl Stack {
             rcv_ssthresh: 0,
             window_clamp: 0,
             copied_seq: 0,
-            rcvbuf: VecDeque::new(),
             rcvbuf_cap: rcvbuf.unwrap_or(sys.tcp_rmem[1]),
-            rcv_chunks: VecDeque::new(),
-            rmem_alloc: 0,
-            ofo_truesize: 0,
             scaling_ratio: crate::output::TCP_DEFAULT_SCALING_RATIO,
             rcvq_space: 0,
             rcvq_seq: 0,
             rcvq_time: Instant::ZERO,
             rcv_rtt_us: 0,
-            dsack: None,
-            ofo: Assembler::new(),
-            ofo_fin_seq: None,
             fin_received: false,
             rx_opt: RxOpt {
                 mss_clamp: 536,
@@ -1209,15 +1202,11 @@ impl Stack {
             snd_shutdown: false,
             slots: [None; 3],
             expires: [None; 3],
-            expires_at_fire: None,
             xmit_kind: None,
             icsk_rto: hz.msecs_to_jiffies(1000),
             icsk_backoff: 0,
             icsk_retransmits: 0,
             icsk_probes_out: 0,
-            probes_tstamp: None,
-            total_rto: 0,
-            retrans_stamp: None,
             ack: AckState {
                 pingpong: if opts.pingpong {
                     sys.tcp_pingpong_thresh
@@ -1231,26 +1220,11 @@ impl Stack {
             cc: CcState::new(mss_cache),
             ca: new_cc(sys.tcp_congestion_control, hz),
             ca_state: CaState::Open,
-            high_seq: 0,
-            prior_cwnd: 0,
-            prr_delivered: 0,
-            prr_out: 0,
             packets_out: 0,
-            sacked_out: 0,
-            lost_out: 0,
-            retrans_out: 0,
-            dupacks: 0,
-            rack: crate::socket::Rack::default(),
+            rack: crate::socket::Rack::INIT,
             cwnd_usage_seq: 0,
-            tlp_high_seq: None,
-            tlp_retrans: false,
-            sk_err: None,
-            err_reported: false,
             stats: Stats::default(),
             connecting: false,
-            listener: None,
-            counted_orphan: false,
-            linger_until: None,
         }
     }
 }

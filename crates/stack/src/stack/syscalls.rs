@@ -2,6 +2,7 @@
 //! close, setsockopt, getsockopt — non-blocking, with Linux's errno for every refusal.
 
 use std::net::{IpAddr, SocketAddr};
+use std::num::{NonZeroU8, NonZeroU16};
 
 use tcplab_wire::TcpFlags;
 
@@ -246,7 +247,9 @@ impl Stack {
         let newfd = self.lowest_free_fd();
         let sock = self.conns.get_mut(c).ok_or(Errno::ECONNABORTED)?;
         sock.fd = Some(newfd);
-        sock.listener = None;
+        sock.rare.listener = None;
+        // Waiting in the queue was what boxed the rare fields of most children.
+        sock.rare.free_if_empty();
         let remote = sock.remote;
         self.take_fd(newfd, FdKind::Conn(c));
         Ok((newfd, remote))
@@ -262,7 +265,7 @@ impl Stack {
                 let sock = self.conns.get_mut(*c).ok_or(Errno::EBADF)?;
                 return match sock.state {
                     TcpState::SynSent | TcpState::SynRecv => Err(Errno::EALREADY),
-                    TcpState::Close => match sock.sk_err.take() {
+                    TcpState::Close => match sock.take_sk_err() {
                         Some(e) => Err(e),
                         None => Err(Errno::ECONNABORTED),
                     },
@@ -374,7 +377,7 @@ impl Stack {
             TcpFlags::SYN
         };
         sock.transmit(&mut ctx, iss, syn_flags, 0);
-        sock.rtx.push_back(TxSeg {
+        sock.queues.rtx.push_back(TxSeg {
             seq: iss,
             end_seq: iss.wrapping_add(1),
             syn: true,
@@ -387,7 +390,7 @@ impl Stack {
             retrans: false,
         });
         sock.packets_out = 1;
-        sock.retrans_stamp = Some(now);
+        sock.rare.retrans_stamp = Some(now);
         let rto = sock.icsk_rto;
         sock.reset_xmit_timer(&ctx, XmitTimer::Retrans, rto);
         self.settle(c);
@@ -443,8 +446,8 @@ impl Stack {
         }
         let (mut ctx, conns) = self.ctx(now);
         let sock = conns.get_mut(c).ok_or(Errno::EBADF)?;
-        if let Some(e) = sock.sk_err.take() {
-            sock.err_reported = true;
+        if let Some(e) = sock.take_sk_err() {
+            sock.rare.err_reported = true;
             return Err(e);
         }
         if sock.snd_shutdown || sock.state == TcpState::Close {
@@ -454,7 +457,7 @@ impl Stack {
             return Err(Errno::EAGAIN);
         }
         let cap = sock.sndbuf_limit(&ctx) as usize;
-        let room = cap.saturating_sub(sock.sndbuf.len());
+        let room = cap.saturating_sub(sock.queues.sndbuf.len());
         if room == 0 {
             return Err(Errno::EAGAIN);
         }
@@ -464,7 +467,7 @@ impl Stack {
         }
         // Linux: tcp_skb_entail() checks for slow start after idle on every new skb.
         sock.slow_start_after_idle_check(&ctx);
-        sock.sndbuf.extend(&data[..n]);
+        sock.queues.sndbuf.extend(&data[..n]);
         // Linux: tcp_send_mss() — skbs are built in size_goal chunks; tcplab sends MSS-sized
         // segments (no TSO/GSO), so the size goal is the current MSS.
         let size_goal = sock.current_mss(&ctx);
@@ -483,14 +486,14 @@ impl Stack {
         };
         let (mut ctx, conns) = self.ctx(now);
         let sock = conns.get_mut(c).ok_or(Errno::EBADF)?;
-        if !sock.rcvbuf.is_empty() {
-            let n = buf.len().min(sock.rcvbuf.len());
+        if !sock.queues.rcvbuf.is_empty() {
+            let n = buf.len().min(sock.queues.rcvbuf.len());
             // Two slice copies (the ring may wrap), then the bytes leave the ring.
-            let (head, tail) = sock.rcvbuf.as_slices();
+            let (head, tail) = sock.queues.rcvbuf.as_slices();
             let k = n.min(head.len());
             buf[..k].copy_from_slice(&head[..k]);
             buf[k..n].copy_from_slice(&tail[..n - k]);
-            sock.rcvbuf.drain(..n);
+            sock.queues.rcvbuf.drain(..n);
             sock.copied_seq = sock.copied_seq.wrapping_add(n as u32);
             sock.uncharge_read(n as u32);
             sock.rcv_space_adjust(&ctx);
@@ -501,8 +504,8 @@ impl Stack {
         if buf.is_empty() {
             return Ok(0);
         }
-        if let Some(e) = sock.sk_err.take() {
-            sock.err_reported = true;
+        if let Some(e) = sock.take_sk_err() {
+            sock.rare.err_reported = true;
             return Err(e);
         }
         if sock.rcv_shutdown || sock.fin_received || sock.state == TcpState::Close {
@@ -555,8 +558,8 @@ impl Stack {
                     return Ok(());
                 };
                 sock.fd = None;
-                if sock.listener.is_none() {
-                    sock.counted_orphan = true;
+                if sock.rare.listener.is_none() {
+                    sock.rare.counted_orphan = true;
                     ctx.out.orphans += 1;
                 }
                 let disp = tcp_close(sock, &mut ctx);
@@ -608,8 +611,8 @@ impl Stack {
         let disp = tcp_close_begin(sock, &mut ctx);
         if disp != Disposition::Keep || !sk_stream_closing(sock.state) {
             // sk_wait_event() finds the condition true at once: no sleep.
-            if sock.listener.is_none() {
-                sock.counted_orphan = true;
+            if sock.rare.listener.is_none() {
+                sock.rare.counted_orphan = true;
                 ctx.out.orphans += 1;
             }
             let disp = if disp == Disposition::Keep {
@@ -623,7 +626,7 @@ impl Stack {
         // Linux: sock_setsockopt(SO_LINGER) stores l_linger * HZ; the sleep ends on a timer.
         let expires = ctx.expires(u64::from(secs) * u64::from(ctx.hz.0));
         let fires = ctx.fires(expires);
-        sock.linger_until = Some(fires);
+        sock.rare.linger_until = Some(fires);
         let timer = self.arm(fires, super::TimerRef::Linger(fd));
         self.lingering
             .insert(fd, Linger::Waiting { conn: c, timer });
@@ -647,9 +650,9 @@ impl Stack {
         let Some(sock) = conns.get_mut(c) else {
             return;
         };
-        sock.linger_until = None;
-        if sock.listener.is_none() {
-            sock.counted_orphan = true;
+        sock.rare.linger_until = None;
+        if sock.rare.listener.is_none() {
+            sock.rare.counted_orphan = true;
             ctx.out.orphans += 1;
         }
         // Linux: `if (state != TCP_CLOSE && sk->sk_state == TCP_CLOSE) goto out;` — a socket
@@ -687,7 +690,7 @@ impl Stack {
             let Some(sock) = conns.get_mut(c) else {
                 continue;
             };
-            sock.listener = None;
+            sock.rare.listener = None;
             if matches!(
                 sock.state,
                 TcpState::Established | TcpState::CloseWait | TcpState::SynRecv
@@ -784,19 +787,20 @@ impl Stack {
             SockOptName::ReuseAddr => SockOpt::ReuseAddr(opts.reuseaddr),
             SockOptName::NoDelay => SockOpt::NoDelay(opts.nodelay),
             SockOptName::KeepIdle => {
-                SockOpt::KeepIdle(opts.keepidle.unwrap_or(sys.tcp_keepalive_time))
+                SockOpt::KeepIdle(opts.keepidle().unwrap_or(sys.tcp_keepalive_time))
             }
             SockOptName::KeepIntvl => {
-                SockOpt::KeepIntvl(opts.keepintvl.unwrap_or(sys.tcp_keepalive_intvl))
+                SockOpt::KeepIntvl(opts.keepintvl().unwrap_or(sys.tcp_keepalive_intvl))
             }
-            SockOptName::KeepCnt => {
-                SockOpt::KeepCnt(opts.keepcnt.unwrap_or(u32::from(sys.tcp_keepalive_probes)))
-            }
+            SockOptName::KeepCnt => SockOpt::KeepCnt(
+                opts.keepcnt()
+                    .unwrap_or(u32::from(sys.tcp_keepalive_probes)),
+            ),
             SockOptName::UserTimeout => SockOpt::UserTimeout(opts.user_timeout_ms),
             SockOptName::Linger2 => SockOpt::Linger2(if opts.linger2 == 0 {
                 sys.tcp_fin_timeout as i32
             } else {
-                opts.linger2
+                i32::from(opts.linger2)
             }),
             SockOptName::SynCnt => SockOpt::SynCnt(u32::from(if opts.syncnt == 0 {
                 sys.tcp_syn_retries
@@ -826,7 +830,7 @@ impl Stack {
             SockOptName::Error => {
                 let err = sock
                     .and_then(|c| self.conns.get_mut(c))
-                    .and_then(|s| s.sk_err.take())
+                    .and_then(|s| s.take_sk_err())
                     .map_or(0, |e| e as i32);
                 SockOpt::Error(err)
             }
@@ -847,19 +851,19 @@ fn apply_opt(opts: &mut SockOpts, opt: SockOpt) -> Result<(), Errno> {
             if !(1..=MAX_TCP_KEEPIDLE).contains(&v) {
                 return Err(Errno::EINVAL);
             }
-            opts.keepidle = Some(v);
+            opts.keepidle = NonZeroU16::new(v as u16); // 1..=32767: lossless
         }
         SockOpt::KeepIntvl(v) => {
             if !(1..=MAX_TCP_KEEPINTVL).contains(&v) {
                 return Err(Errno::EINVAL);
             }
-            opts.keepintvl = Some(v);
+            opts.keepintvl = NonZeroU16::new(v as u16); // 1..=32767: lossless
         }
         SockOpt::KeepCnt(v) => {
             if !(1..=MAX_TCP_KEEPCNT).contains(&v) {
                 return Err(Errno::EINVAL);
             }
-            opts.keepcnt = Some(v);
+            opts.keepcnt = NonZeroU8::new(v as u8); // 1..=127: lossless
         }
         SockOpt::UserTimeout(v) => {
             if v > i32::MAX as u32 {
@@ -869,7 +873,7 @@ fn apply_opt(opts: &mut SockOpts, opt: SockOpt) -> Result<(), Errno> {
         }
         SockOpt::Linger2(v) => {
             // Linux: negative means abort at close; above TCP_FIN_TIMEOUT_MAX it is clamped.
-            opts.linger2 = if v < 0 { -1 } else { v.min(120) };
+            opts.linger2 = if v < 0 { -1 } else { v.min(120) as i8 };
         }
         SockOpt::SynCnt(v) => {
             if !(1..=MAX_TCP_SYNCNT).contains(&v) {
@@ -991,7 +995,7 @@ fn tcp_close_begin(sock: &mut crate::socket::Sock, ctx: &mut Ctx<'_>) -> Disposi
     if sock.state == TcpState::Close {
         return Disposition::Done;
     }
-    let unread = !sock.rcvbuf.is_empty() || !sock.ofo.is_empty();
+    let unread = !sock.queues.rcvbuf.is_empty() || !sock.queues.ofo.is_empty();
     if unread {
         // RFC 2525 §2.17: closing with unread data resets the connection.
         sock.set_state(ctx, TcpState::Close);
