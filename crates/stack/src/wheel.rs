@@ -376,8 +376,8 @@ mod tests {
     }
 
     #[test]
-    fn an_entry_is_32_bytes_with_an_8_byte_payload() {
-        assert_eq!(std::mem::size_of::<Entry<[u32; 2]>>(), 32);
+    fn an_entry_is_24_bytes_with_a_4_byte_payload() {
+        assert_eq!(std::mem::size_of::<Entry<u32>>(), 24);
     }
 
     #[test]

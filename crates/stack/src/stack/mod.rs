@@ -22,15 +22,17 @@ use crate::sysctl::Sysctls;
 use crate::time::{Hz, Instant};
 use crate::timer::Disposition;
 use crate::timewait::{TwSock, TwStatus};
-use crate::wheel::{TimerId, TimerWheel};
+use crate::wheel::TimerId;
 
 mod ehash;
 mod introspect;
 mod slab;
 mod syscalls;
+mod timers;
 
 use ehash::{ConnRef, TupleTable};
 use slab::Slab;
+use timers::{TimerRef, Timers};
 
 /// How a stack is set up.
 #[derive(Clone, Debug)]
@@ -117,17 +119,6 @@ enum FdKind {
     Conn(usize),
 }
 
-/// A timer in the stack-wide wheel: whose it is, by slab index (32 bits, so that an entry
-/// of the wheel is 32 bytes).
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
-enum TimerRef {
-    Conn(u32, u8),
-    Req(u32),
-    Tw(u32),
-    /// The end of a lingering close()'s wait (the sleeping process's timeout).
-    Linger(Fd),
-}
-
 /// A close() with SO_LINGER {1, t>0} (Linux: sk_stream_wait_close() in __tcp_close()). The
 /// descriptor number stays taken until the caller has seen the call return.
 #[derive(Clone, Copy, Debug)]
@@ -179,7 +170,7 @@ pub struct Stack {
     reqs: Slab<ReqSock>,
     tws: Slab<TwSock>,
     /// Armed timers; they fire by deadline, ties in the order they were armed.
-    timers: TimerWheel<TimerRef>,
+    timers: Timers,
     conn_armed: ConnArmed,
     next_port: u32,
     /// Ports in use by bound sockets (count of users).
@@ -209,7 +200,7 @@ impl Stack {
         let next_port = (config.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40) as u32 % span;
         let hash = FastHash::new(config.seed.rotate_left(29) ^ 0x2545_f491_4f6c_dd1d);
         // Deadlines are whole jiffies: one per wheel tick.
-        let timers = TimerWheel::new(config.hz.tick_ns());
+        let timers = Timers::new(config.hz.tick_ns());
         Stack {
             config,
             out: Output::default(),
@@ -376,7 +367,7 @@ impl Stack {
 
     /// The earliest armed timer.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.peek().map(|t| t.0)
+        self.timers.first()
     }
 
     pub fn poll_event(&mut self) -> Option<(Fd, Event)> {
