@@ -690,11 +690,27 @@ fn bad_input_is_a_message() {
 /// nothing after, no RST), each gap within the kernel's timer granularity: two 4 ms jiffies,
 /// the timer wheel's granularity for a timer that long (1 jiffy below 63 jiffies, 8 below
 /// 504), and 2 ms for scheduling.
+///
+/// The times are real: a machine busy elsewhere can make a timer's thread late by more than
+/// that, which is not a TCP difference. A run whose gaps miss is printed and run once more; a
+/// real difference misses both times.
 #[test]
 fn fin_wait1_orphan_retransmits_as_the_kernel_does() {
-    let Some(mut lab) = Lab::new("fin_wait1_orphan_retransmits_as_the_kernel_does") else {
+    let Some(first) = fin_wait1_seed_on_tun() else {
         return;
     };
+    if let Err(late) = first {
+        eprintln!("first run missed, running once more: {late}");
+        if let Some(Err(again)) = fin_wait1_seed_on_tun() {
+            panic!("{again}");
+        }
+    }
+}
+
+/// One run of the seed experiment on a TUN device: `None` if the machine cannot, else whether
+/// every FIN gap was within tolerance.
+fn fin_wait1_seed_on_tun() -> Option<Result<(), String>> {
+    let mut lab = Lab::new("fin_wait1_orphan_retransmits_as_the_kernel_does")?;
     let mut server = lab.exec("nc");
     server
         .args(["-l", "9010"])
@@ -767,9 +783,11 @@ fn fin_wait1_orphan_retransmits_as_the_kernel_does() {
         let jiffies = want / 4.0;
         let wheel = if jiffies < 63.0 { 1.0 } else { 8.0 };
         let tolerance = (2.0 + wheel) * 4.0 + 2.0;
-        assert!(
-            (gap - want).abs() <= tolerance,
-            "FIN {i}: {gap:.1} ms after the one before, the kernel {want:.1} ms (tolerance {tolerance} ms)"
-        );
+        if (gap - want).abs() > tolerance {
+            return Some(Err(format!(
+                "FIN {i}: {gap:.1} ms after the one before, the kernel {want:.1} ms (tolerance {tolerance} ms)"
+            )));
+        }
     }
+    Some(Ok(()))
 }
