@@ -6,14 +6,21 @@
 //! kernel's) is a [`RunWarning`]. [`netem_args`] turns one direction's properties into
 //! `tc … netem` arguments with the simulator's meaning.
 //!
+//! A `setsockopt NAME SO_LINGER on T` with T > 0 is refused: close() would then sleep until
+//! the FIN is acknowledged or T runs out, even on a non-blocking socket, and a host's
+//! processes share one thread here, so every other socket of the host would stall with it.
+//! `SO_LINGER on 0` (close() resets at once) and an exiting process (`kill`: an exiting
+//! process does not linger) are fine.
+//!
 //! Without netem (`CONFIG_NET_SCH_NETEM`), a one-way delay up to [`VETH_LATENCY`] is taken
 //! as realised by the veth pair itself, whose own latency is of that order; anything else on
 //! a link line is an error.
 
 use std::time::Duration;
 
-use tcplab_sim::scenario::{Command, Link, LinkPropKind, Ppm, Scenario, Span};
+use tcplab_sim::scenario::{Command, HostCommand, Link, LinkPropKind, Ppm, Scenario, Span};
 use tcplab_sim::{RunError, RunWarning};
+use tcplab_stack::SockOpt;
 
 /// The largest delay a bare veth pair stands for when the kernel has no netem.
 pub(crate) const VETH_LATENCY: Duration = Duration::from_micros(100);
@@ -205,6 +212,27 @@ pub(crate) fn check(sc: &Scenario, caps: KernelCaps) -> Result<Vec<RunWarning>, 
             });
         }
     }
+    for step in &sc.steps {
+        if let Command::Host(
+            h,
+            HostCommand::Setsockopt {
+                sock,
+                opt: SockOpt::Linger(Some(secs)),
+                span,
+            },
+        ) = &step.command
+            && *secs > 0
+        {
+            return Err(err(
+                sc,
+                *span,
+                format!(
+                    "the real-time backend cannot run a lingering close yet: with SO_LINGER on {secs}, close {} on host `{}` would sleep up to {secs} s, and with it every other socket of the host (they share one thread); use SO_LINGER on 0, end the process with `kill`, or run the script in the simulator",
+                    sock.name, h.name
+                ),
+            ));
+        }
+    }
     let n = sc.hosts.len();
     let mut params = vec![DirParams::default(); n * n];
     for l in link_lines(sc) {
@@ -254,6 +282,20 @@ pub(crate) fn check(sc: &Scenario, caps: KernelCaps) -> Result<Vec<RunWarning>, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lingering_close_is_refused_and_a_reset_close_is_not() {
+        let caps = KernelCaps {
+            hz: 250,
+            netem: false,
+        };
+        let src = "host a 10.0.0.1 kernel\nhost b 10.0.0.2\nb: listen 80 as l\na: socket s\na: setsockopt s SO_LINGER on 5\na: connect 10.0.0.2:80 as s\nat 1s a: close s\n";
+        let e = check(&parse(src), caps).unwrap_err();
+        assert_eq!(e.span.map(|s| s.line), Some(5), "{e}");
+        assert!(e.message.contains("lingering close"), "{e}");
+        let src = src.replace("on 5", "on 0");
+        assert!(check(&parse(&src), caps).is_ok());
+    }
 
     fn parse(src: &str) -> Scenario {
         tcplab_sim::scenario::parse("t.tcplab", src).unwrap()
