@@ -33,7 +33,6 @@ pub(super) enum ConnRef {
 
 /// Bits of a packed [`ConnRef`] that hold the index; the two above them hold the kind.
 const INDEX_BITS: u32 = 30;
-const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
 
 impl ConnRef {
     fn pack(self) -> u32 {
@@ -42,20 +41,14 @@ impl ConnRef {
             ConnRef::Req(i) => (1, i),
             ConnRef::Tw(i) => (2, i),
         };
-        // 2^30 records of one kind would be terabytes of sockets.
-        let i = u32::try_from(i)
-            .ok()
-            .filter(|i| *i <= INDEX_MASK)
-            .unwrap_or_else(|| panic!("socket index {i} does not fit the 4-tuple table"));
-        (kind << INDEX_BITS) | i
+        super::slab::pack(kind, i, INDEX_BITS, "socket")
     }
 
     fn unpack(v: u32) -> ConnRef {
-        let i = (v & INDEX_MASK) as usize;
-        match v >> INDEX_BITS {
-            0 => ConnRef::Conn(i),
-            1 => ConnRef::Req(i),
-            _ => ConnRef::Tw(i),
+        match super::slab::unpack(v, INDEX_BITS) {
+            (0, i) => ConnRef::Conn(i),
+            (1, i) => ConnRef::Req(i),
+            (_, i) => ConnRef::Tw(i),
         }
     }
 }
@@ -193,7 +186,7 @@ mod tests {
         for r in [
             ConnRef::Conn(0),
             ConnRef::Req(1),
-            ConnRef::Tw(INDEX_MASK as usize),
+            ConnRef::Tw((1 << INDEX_BITS) - 1),
             ConnRef::Conn(12_345),
         ] {
             assert_eq!(ConnRef::unpack(r.pack()), r);
@@ -202,8 +195,8 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "does not fit")]
+    #[should_panic(expected = "needs more than 30 bits")]
     fn an_index_past_the_packing_is_refused() {
-        ConnRef::Req(INDEX_MASK as usize + 1).pack();
+        ConnRef::Req(1 << INDEX_BITS).pack();
     }
 }

@@ -9,6 +9,24 @@
 /// Bytes a chunk may take.
 const CHUNK_BYTES: usize = 64 * 1024;
 
+/// A slab index and a small kind in one `u32`, the kind in the bits above `index_bits` (the
+/// 4-tuple table's and the timer wheel's references to records). An index that does not fit
+/// stops the program: half a billion records of one kind would be hundreds of GiB, and a
+/// reference that reached the wrong record would be worse than stopping.
+pub(super) fn pack(kind: u32, index: usize, index_bits: u32, what: &str) -> u32 {
+    let mask = (1u32 << index_bits) - 1;
+    let i = u32::try_from(index)
+        .ok()
+        .filter(|i| *i <= mask)
+        .unwrap_or_else(|| panic!("{what} index {index} needs more than {index_bits} bits"));
+    (kind << index_bits) | i
+}
+
+/// (kind, index) of a value made by [`pack`].
+pub(super) fn unpack(v: u32, index_bits: u32) -> (u32, usize) {
+    (v >> index_bits, (v & ((1u32 << index_bits) - 1)) as usize)
+}
+
 /// See the module docs.
 #[derive(Debug)]
 pub(super) struct Slab<T> {

@@ -18,7 +18,6 @@ pub(super) enum TimerRef {
 
 /// Bits of a packed owner that hold the index; the three above hold the kind.
 const INDEX_BITS: u32 = 29;
-const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
 
 impl TimerRef {
     /// Kinds 0–2 are the three slots of a full socket, 3 a request, 4 a time-wait record,
@@ -30,19 +29,14 @@ impl TimerRef {
             TimerRef::Tw(t) => (4, t),
             TimerRef::Linger(fd) => (5, fd.0),
         };
-        // Half a billion sockets of one kind would take hundreds of GiB; past that a timer
-        // would reach the wrong owner, which is worse than stopping.
-        assert!(
-            index <= INDEX_MASK,
-            "timer owner index {index} needs more than {INDEX_BITS} bits"
-        );
-        kind << INDEX_BITS | index
+        super::slab::pack(kind, index as usize, INDEX_BITS, "timer owner")
     }
 
     fn unpack(packed: u32) -> TimerRef {
-        let index = packed & INDEX_MASK;
-        match packed >> INDEX_BITS {
-            kind @ 0..=2 => TimerRef::Conn(index, kind as u8),
+        let (kind, index) = super::slab::unpack(packed, INDEX_BITS);
+        let index = index as u32;
+        match kind {
+            0..=2 => TimerRef::Conn(index, kind as u8),
             3 => TimerRef::Req(index),
             4 => TimerRef::Tw(index),
             _ => TimerRef::Linger(Fd(index)),
@@ -98,9 +92,9 @@ mod tests {
     fn owners_pack_and_unpack() {
         for r in [
             TimerRef::Conn(0, 0),
-            TimerRef::Conn(INDEX_MASK, 2),
+            TimerRef::Conn((1 << INDEX_BITS) - 1, 2),
             TimerRef::Conn(7, 1),
-            TimerRef::Req(INDEX_MASK),
+            TimerRef::Req((1 << INDEX_BITS) - 1),
             TimerRef::Tw(12345),
             TimerRef::Linger(Fd(3)),
         ] {
@@ -111,6 +105,6 @@ mod tests {
     #[test]
     #[should_panic(expected = "needs more than 29 bits")]
     fn an_index_too_large_stops_rather_than_misroutes() {
-        TimerRef::Tw(INDEX_MASK + 1).pack();
+        TimerRef::Tw(1 << INDEX_BITS).pack();
     }
 }
