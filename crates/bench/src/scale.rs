@@ -316,6 +316,9 @@ pub struct TimeWaitResult {
     pub virtual_time: Duration,
     /// Heap the client stack holds per record (dropping it at the end).
     pub heap_per_entry: Option<f64>,
+    /// Of that, the stack's pools of emptied buffers and queues (a per-stack amount whatever
+    /// the count, `Stack::pooled_bytes`), in all.
+    pub pooled: usize,
 }
 
 /// `entries` connections opened and closed in batches, the client closing first, so that
@@ -375,12 +378,14 @@ pub fn time_wait(entries: usize, heap: Option<HeapProbe>) -> Result<TimeWaitResu
             ),
         ));
     }
+    let pooled = net.a.pooled_bytes();
     let heap_per_entry = heap.map(|h| heap_of(&mut net.a, h) as f64 / entries as f64);
     Ok(TimeWaitResult {
         entries: tws,
         create,
         virtual_time: Duration::from_nanos(net.now.as_nanos()),
         heap_per_entry,
+        pooled,
     })
 }
 
@@ -524,15 +529,21 @@ pub fn report(
     )?;
     out.flush()?;
     let t = time_wait(opts.time_wait, heap)?;
+    let without_pools = t
+        .heap_per_entry
+        .map(|h| h - t.pooled as f64 / t.entries.max(1) as f64);
     writeln!(
         out,
         "  time-wait: {} records alive at the client, made in {:.2} s ({:.0}/s, {:.1} s \
-         virtual); heap per record {} B",
+         virtual); heap per record {} B, {} B without the stack's pools of emptied buffers \
+         ({:.1} MiB in all, whatever the count)",
         t.entries,
         t.create.as_secs_f64(),
         t.entries as f64 / t.create.as_secs_f64(),
         t.virtual_time.as_secs_f64(),
-        show(t.heap_per_entry)
+        show(t.heap_per_entry),
+        show(without_pools),
+        t.pooled as f64 / f64::from(1 << 20)
     )?;
     Ok(vec![
         ScaleFigure {
@@ -566,6 +577,10 @@ pub fn report(
         ScaleFigure {
             name: "scale_time_wait_bytes",
             value: t.heap_per_entry,
+        },
+        ScaleFigure {
+            name: "scale_time_wait_bytes_without_pools",
+            value: without_pools,
         },
         ScaleFigure {
             name: "scale_time_wait_record_bytes",

@@ -144,6 +144,11 @@ impl Output {
     }
 
     /// Takes back a datagram's buffer once its bytes have been handed out.
+    /// Capacity of the emptied datagram buffers kept for reuse.
+    pub fn spare_bytes(&self) -> usize {
+        self.spare_bytes
+    }
+
     pub fn recycle(&mut self, bytes: Vec<u8>) {
         if self.spare_bytes + bytes.capacity() <= SPARE_BYTES {
             self.spare_bytes += bytes.capacity();

@@ -289,6 +289,11 @@ impl Spare {
         self.held
     }
 
+    /// Heap the pool holds: the queues' capacity and the kept [`Queues`] boxes.
+    pub fn heap_bytes(&self) -> usize {
+        self.held + self.queues.len() * std::mem::size_of::<Queues>()
+    }
+
     /// Keeps an empty [`Queues`] box for the next socket that needs one, up to
     /// [`SPARE_QUEUE_BOXES`].
     fn keep_queues(&mut self, b: Box<Queues>) {

@@ -35,12 +35,12 @@ pub struct TwSock {
     pub ts_recent: u32,
     pub ts_recent_stamp: Instant,
     pub ts_offset: u32,
-    /// When the record's timer runs.
-    pub timer: Instant,
     /// Its expiry as Linux stores it, which `ss` counts down to.
     pub expires: Instant,
-    /// Its entry in the stack's timer wheel.
+    /// Its entry in the stack's timer wheel, which holds when the timer runs.
     pub armed: Option<crate::wheel::TimerId>,
+    /// A segment re-armed the timer (a new `expires`): the stack moves the wheel entry.
+    pub rearmed: bool,
     /// When the record was created (Linux: tw_entry_stamp).
     pub entry_stamp: Instant,
     /// Jiffies of the last out-of-window ACK (Linux: tw_last_oow_ack_time), meaningful when
@@ -163,7 +163,7 @@ impl TwSock {
     /// Linux: inet_twsk_reschedule(tw, TCP_TIMEWAIT_LEN).
     fn rearm(&mut self, ctx: &Ctx<'_>) {
         self.expires = ctx.expires(timewait_len(ctx.hz));
-        self.timer = ctx.fires(self.expires);
+        self.rearmed = true;
     }
 
     /// Linux: tcp_timewait_check_oow_rate_limit() then tcp_v4_timewait_ack().

@@ -18,6 +18,8 @@
 //! Written here rather than taken from a crate: the wheels on crates.io fire a slot's entries
 //! in no promised order or only to a tick, and a run must replay segment for segment.
 
+use std::num::NonZeroU32;
+
 use crate::time::Instant;
 
 const LEVELS: usize = 11;
@@ -26,8 +28,21 @@ const SLOTS: usize = 1 << SLOT_BITS;
 const NIL: u32 = u32::MAX;
 const FREE: u16 = u16::MAX;
 
-/// A handle to an armed entry, valid until it fires or is cancelled.
-pub type TimerId = u32;
+/// A handle to an armed entry, valid until it fires or is cancelled. `Option<TimerId>` is
+/// four bytes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct TimerId(NonZeroU32);
+
+impl TimerId {
+    fn new(index: u32) -> TimerId {
+        // Entries are indexed from 0; u32::MAX of them would be 96 GiB.
+        TimerId(NonZeroU32::new(index.wrapping_add(1)).expect("timer wheel entries overflow u32"))
+    }
+
+    fn index(self) -> u32 {
+        self.0.get() - 1
+    }
+}
 
 #[derive(Clone, Debug)]
 struct Entry<T> {
@@ -114,7 +129,7 @@ impl<T: Copy> TimerWheel<T> {
         };
         self.link(id);
         self.len += 1;
-        id
+        TimerId::new(id)
     }
 
     /// Puts entry `id` into its slot's list, after the last entry due no later than it.
@@ -174,6 +189,7 @@ impl<T: Copy> TimerWheel<T> {
 
     /// Cancels entry `id`, returning it; `None` if it is not armed.
     pub fn remove(&mut self, id: TimerId) -> Option<(Instant, T)> {
+        let id = id.index();
         let e = self.entries.get(id as usize)?;
         if e.loc == FREE {
             return None;
@@ -191,7 +207,7 @@ impl<T: Copy> TimerWheel<T> {
 
     /// The entry behind `id`, if it is armed.
     pub fn get(&self, id: TimerId) -> Option<(Instant, T)> {
-        let e = self.entries.get(id as usize)?;
+        let e = self.entries.get(id.index() as usize)?;
         (e.loc != FREE).then_some((e.at, e.what))
     }
 
@@ -203,7 +219,7 @@ impl<T: Copy> TimerWheel<T> {
         let slot = self.occupied[level].trailing_zeros() as usize;
         let id = self.lists[level * SLOTS + slot].0;
         let e = &self.entries[id as usize];
-        Some((e.at, e.what, id))
+        Some((e.at, e.what, TimerId::new(id)))
     }
 
     /// Removes and returns the first entry if it is due at `now`. When none is, the cursor

@@ -160,7 +160,10 @@ impl Stack {
                     .reqs
                     .get(*x as usize)
                     .is_some_and(|s| s.timer == Some(*at)),
-                TimerRef::Tw(x) => self.tws.get(*x as usize).is_some_and(|s| s.timer == *at),
+                TimerRef::Tw(x) => self
+                    .tws
+                    .get(*x as usize)
+                    .is_some_and(|s| self.armed_at(s.armed, *r) == Some(*at)),
                 TimerRef::Linger(fd) => matches!(
                     self.lingering.get(fd),
                     Some(Linger::Waiting { conn, timer }) if self.timers.get(*timer).is_some_and(|t| t.0 == *at)

@@ -133,14 +133,11 @@ enum Linger {
 /// plain table, as the indices are small and reused, so the lookup on every segment and timer
 /// is an index, not a hash. Twelve bytes a socket; the deadlines live in the wheel.
 #[derive(Debug, Default)]
-struct ConnArmed(Vec<[TimerId; 3]>);
+struct ConnArmed(Vec<[Option<TimerId>; 3]>);
 
 impl ConnArmed {
-    const NONE: TimerId = TimerId::MAX;
-
     fn get(&self, c: usize) -> [Option<TimerId>; 3] {
-        let ids = self.0.get(c).copied().unwrap_or([Self::NONE; 3]);
-        ids.map(|id| (id != Self::NONE).then_some(id))
+        self.0.get(c).copied().unwrap_or([None; 3])
     }
 
     fn set(&mut self, c: usize, slot: usize, id: Option<TimerId>) {
@@ -148,9 +145,9 @@ impl ConnArmed {
             if id.is_none() {
                 return;
             }
-            self.0.resize(c + 1, [Self::NONE; 3]);
+            self.0.resize(c + 1, [None; 3]);
         }
-        self.0[c][slot] = id.unwrap_or(Self::NONE);
+        self.0[c][slot] = id;
     }
 }
 
@@ -254,6 +251,13 @@ impl Stack {
     /// shows the persist timer). `None` removes it.
     pub fn set_output_filter(&mut self, filter: Option<crate::ctx::OutputFilter>) {
         self.out.filter = filter;
+    }
+
+    /// Heap the stack keeps for reuse whatever its socket count (its counterpart of Linux's
+    /// slab caches): emptied socket queues (at most 16 MiB of capacity) and emptied datagram
+    /// buffers (at most 8 MiB).
+    pub fn pooled_bytes(&self) -> usize {
+        self.spare.heap_bytes() + self.out.spare_bytes()
     }
 
     /// Datagrams the output filter refused.
@@ -440,10 +444,18 @@ impl Stack {
         }
     }
 
-    fn sync_tw_timer(&mut self, t: usize) {
-        let Some(tw) = self.tws.get(t) else { return };
-        let want = tw.timer;
-        let armed = tw.armed;
+    /// Arms a new time-wait record's timer, or moves it after a segment re-armed it. The
+    /// record keeps only the expiry Linux stores; when the timer runs follows from it and the
+    /// step's time, as where it was re-armed.
+    fn sync_tw_timer(&mut self, now: Instant, t: usize) {
+        let Some(tw) = self.tws.get_mut(t) else {
+            return;
+        };
+        if tw.armed.is_some() && !std::mem::take(&mut tw.rearmed) {
+            return;
+        }
+        let (expires, armed) = (tw.expires, tw.armed);
+        let want = ctx_of(&self.config, &mut self.out, now).fires(expires);
         if Some(want) == self.armed_at(armed, TimerRef::Tw(t as u32)) {
             return;
         }
@@ -528,7 +540,6 @@ impl Stack {
                 if !over {
                     let ctx = ctx_of(&self.config, &mut self.out, now);
                     let expires = ctx.expires(timeout);
-                    let deadline = ctx.fires(expires);
                     let key = (sock.local, sock.remote);
                     let tw = TwSock {
                         addrs: AddrPair::new(sock.local, sock.remote),
@@ -541,9 +552,9 @@ impl Stack {
                         ts_recent: sock.rx_opt.ts_recent,
                         ts_recent_stamp: sock.rx_opt.ts_recent_stamp,
                         ts_offset: sock.ts_offset,
-                        timer: deadline,
                         expires,
                         armed: None,
+                        rearmed: false,
                         entry_stamp: now,
                         last_oow_ack_time: 0,
                         oow_ack_sent: false,
@@ -553,7 +564,7 @@ impl Stack {
                     // The time-wait record keeps the port bound.
                     *self.ports.entry(port).or_insert(0) += 1;
                     self.tuple_insert(key.0, key.1, ConnRef::Tw(t));
-                    self.sync_tw_timer(t);
+                    self.sync_tw_timer(now, t);
                 }
                 // The full socket is done (Linux: tcp_done() after tcp_time_wait()).
                 let (ctx, conns) = self.ctx(now);
@@ -745,7 +756,7 @@ impl Stack {
                     return;
                 };
                 match tw.process(&mut ctx, seg) {
-                    TwStatus::Success => self.sync_tw_timer(t),
+                    TwStatus::Success => self.sync_tw_timer(now, t),
                     TwStatus::Rst => {
                         // Linux: tcp_v4_rcv() sends the reset, then inet_twsk_deschedule_put().
                         send_reset_for(&mut self.out, local, remote, seg);
