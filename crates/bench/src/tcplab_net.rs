@@ -319,50 +319,25 @@ fn churn_cycle(net: &mut Net, lfd: Fd, cfd: Fd) -> Result<(), BenchError> {
         .send(net.now, cfd, b"q")
         .map_err(|e| errno("send", e))?;
     net.flush_a();
-    let mut byte = [0u8; 1];
     net.until("waiting for the request", |n| {
-        match n.b.recv(n.now, sfd, &mut byte) {
-            Ok(1) if byte[0] == b'q' => {}
-            Ok(_) => {
-                return Err(BenchError::Corrupt {
-                    stack: NAME,
-                    offset: 0,
-                });
-            }
-            Err(Errno::EAGAIN) => return Ok(false),
-            Err(e) => return Err(errno("recv", e)),
+        if !read_exactly(&mut n.b, n.now, sfd, Some(b'q'), 0)? {
+            return Ok(false);
         }
         n.b.send(n.now, sfd, b"r").map_err(|e| errno("send", e))?;
         n.flush_b();
         Ok(true)
     })?;
     net.until("waiting for the response", |n| {
-        match n.a.recv(n.now, cfd, &mut byte) {
-            Ok(1) if byte[0] == b'r' => {}
-            Ok(_) => {
-                return Err(BenchError::Corrupt {
-                    stack: NAME,
-                    offset: 0,
-                });
-            }
-            Err(Errno::EAGAIN) => return Ok(false),
-            Err(e) => return Err(errno("recv", e)),
+        if !read_exactly(&mut n.a, n.now, cfd, Some(b'r'), 0)? {
+            return Ok(false);
         }
         n.a.close(n.now, cfd).map_err(|e| errno("close", e))?;
         n.flush_a();
         Ok(true)
     })?;
     net.until("waiting for end of stream", |n| {
-        match n.b.recv(n.now, sfd, &mut byte) {
-            Ok(0) => {}
-            Ok(_) => {
-                return Err(BenchError::Corrupt {
-                    stack: NAME,
-                    offset: 1,
-                });
-            }
-            Err(Errno::EAGAIN) => return Ok(false),
-            Err(e) => return Err(errno("recv", e)),
+        if !read_exactly(&mut n.b, n.now, sfd, None, 1)? {
+            return Ok(false);
         }
         n.b.close(n.now, sfd).map_err(|e| errno("close", e))?;
         n.flush_b();
@@ -370,6 +345,29 @@ fn churn_cycle(net: &mut Net, lfd: Fd, cfd: Fd) -> Result<(), BenchError> {
     })?;
     // The server's FIN and the client's last ACK.
     net.until("closing", |n| Ok(n.idle()))
+}
+
+/// One recv() of a churn cycle: `Ok(false)` if nothing has come yet, `Ok(true)` once the
+/// one byte `want` (or, with `None`, the end of the stream) is read; anything else is
+/// corruption at stream offset `offset`.
+fn read_exactly(
+    stack: &mut Stack,
+    now: Instant,
+    fd: Fd,
+    want: Option<u8>,
+    offset: u64,
+) -> Result<bool, BenchError> {
+    let mut byte = [0u8; 1];
+    match (stack.recv(now, fd, &mut byte), want) {
+        (Ok(1), Some(w)) if byte[0] == w => Ok(true),
+        (Ok(0), None) => Ok(true),
+        (Ok(_), _) => Err(BenchError::Corrupt {
+            stack: NAME,
+            offset,
+        }),
+        (Err(Errno::EAGAIN), _) => Ok(false),
+        (Err(e), _) => Err(errno("recv", e)),
+    }
 }
 
 /// `conns` established connections, then `passes` passes in which every client sends a
