@@ -169,15 +169,7 @@ fn open_all(
         net.flush_a();
         let want = sfds.len() + batch;
         net.until("opening connections", |n| {
-            for &l in &lfds {
-                loop {
-                    match n.b.accept(n.now, l) {
-                        Ok((fd, _)) => sfds.push(fd),
-                        Err(Errno::EAGAIN) => break,
-                        Err(e) => return Err(BenchError::call(NAME, "accept", e)),
-                    }
-                }
-            }
+            n.accept_all(&lfds, &mut sfds)?;
             Ok(sfds.len() == want)
         })?;
         net.until("finishing handshakes", |n| {
@@ -407,15 +399,7 @@ fn open_batch(
     }
     let mut sfds = Vec::with_capacity(batch);
     net.until("opening connections", |n| {
-        for &l in lfds {
-            loop {
-                match n.b.accept(n.now, l) {
-                    Ok((fd, _)) => sfds.push(fd),
-                    Err(Errno::EAGAIN) => break,
-                    Err(e) => return Err(BenchError::call(NAME, "accept", e)),
-                }
-            }
-        }
+        n.accept_all(lfds, &mut sfds)?;
         Ok(sfds.len() == batch
             && n.idle()
             && cfds

@@ -139,6 +139,20 @@ impl Net {
         })
     }
 
+    /// Accepts every connection waiting on b's listeners `lfds`, appending them to `into`.
+    pub fn accept_all(&mut self, lfds: &[Fd], into: &mut Vec<Fd>) -> Result<(), BenchError> {
+        for &l in lfds {
+            loop {
+                match self.b.accept(self.now, l) {
+                    Ok((fd, _)) => into.push(fd),
+                    Err(Errno::EAGAIN) => break,
+                    Err(e) => return Err(errno("accept", e)),
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// A listening socket on b at `port`.
     pub fn listen(&mut self, port: u16) -> Result<Fd, BenchError> {
         let fd = self
@@ -394,15 +408,7 @@ pub fn many(conns: usize, passes: u32) -> Result<ManyResult, BenchError> {
         }
         let want = sfds.len() + batch;
         net.until("opening connections", |n| {
-            for &l in &lfds {
-                loop {
-                    match n.b.accept(n.now, l) {
-                        Ok((fd, _)) => sfds.push(fd),
-                        Err(Errno::EAGAIN) => break,
-                        Err(e) => return Err(errno("accept", e)),
-                    }
-                }
-            }
+            n.accept_all(&lfds, &mut sfds)?;
             Ok(sfds.len() == want)
         })?;
         net.until("finishing handshakes", |n| {
