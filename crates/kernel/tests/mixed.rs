@@ -21,7 +21,7 @@ use common::{
 };
 use tcplab_kernel::{KernelOptions, run_real};
 use tcplab_sim::scenario::Scenario;
-use tcplab_sim::{EventKind, RunReport};
+use tcplab_sim::RunReport;
 
 /// examples/NAME.tcplab with host `kernel_host` marked `kernel`.
 fn example_with_kernel_host(name: &str, kernel_host: &str) -> Scenario {
@@ -85,19 +85,7 @@ fn fin_wait2_orphan_kernel_client_tcplab_server() {
 
 /// The bytes `host`'s `read` calls returned.
 fn bytes_read(r: &RunReport, host: &str) -> i64 {
-    r.timeline
-        .events()
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::Call {
-                host: h,
-                call: "read",
-                ret: Some(n),
-                ..
-            } if h == host => Some(*n),
-            _ => None,
-        })
-        .sum()
+    r.timeline.calls(host, "read").filter_map(|(_, n)| n).sum()
 }
 
 #[test]

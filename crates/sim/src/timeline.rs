@@ -573,6 +573,24 @@ impl Timeline {
         &self.events
     }
 
+    /// `host`'s calls of `call` (`"read"`, `"close"`, …) in time order: when each was made and
+    /// what it returned.
+    pub fn calls<'a>(
+        &'a self,
+        host: &'a str,
+        call: &'a str,
+    ) -> impl Iterator<Item = (Instant, Option<i64>)> + 'a {
+        self.events.iter().filter_map(move |e| match &e.kind {
+            EventKind::Call {
+                host: h,
+                call: c,
+                ret,
+                ..
+            } if h == host && *c == call => Some((e.t, *ret)),
+            _ => None,
+        })
+    }
+
     /// FNV-1a over every event's JSON line and a newline.
     pub fn hash(&self) -> u64 {
         self.hash

@@ -4,7 +4,7 @@
 //! not wait (a process exiting closes with no linger time).
 
 use tcplab_sim::run::{RunOptions, run_scenario};
-use tcplab_sim::{EventKind, RunReport};
+use tcplab_sim::RunReport;
 use tcplab_stack::Instant;
 
 fn run(src: &str) -> RunReport {
@@ -14,18 +14,7 @@ fn run(src: &str) -> RunReport {
 
 /// The times of `host`'s `close` calls.
 fn closes(r: &RunReport, host: &str) -> Vec<Instant> {
-    r.timeline
-        .events()
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::Call {
-                host: h,
-                call: "close",
-                ..
-            } if h == host => Some(e.t),
-            _ => None,
-        })
-        .collect()
+    r.timeline.calls(host, "close").map(|(t, _)| t).collect()
 }
 
 const SETUP: &str = "host client 10.0.0.1\nhost server 10.0.0.2\n\
