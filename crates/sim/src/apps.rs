@@ -415,12 +415,7 @@ impl Sim {
             return Ok(false);
         }
         self.record_call(p, "close", fd.to_string(), res.map(|()| 0));
-        self.hosts[h.0].owners.remove(&fd);
-        let proc = &mut self.procs[p.0];
-        proc.socks.remove(&fd);
-        if proc.current == Some(fd) {
-            proc.current = None;
-        }
+        self.forget_fd(p, fd);
         self.drain(h);
         res.map(|()| true).map_err(|errno| SimError::Syscall {
             call: "close",
@@ -428,17 +423,23 @@ impl Sim {
         })
     }
 
-    fn close_fd(&mut self, p: ProcId, fd: Fd) -> Result<(), Errno> {
+    /// The process no longer holds `fd` (its close() returned).
+    fn forget_fd(&mut self, p: ProcId, fd: Fd) {
         let h = self.procs[p.0].host;
-        let now = self.now();
-        let res = self.hosts[h.0].stack.close(now, fd);
-        self.record_call(p, "close", fd.to_string(), res.map(|()| 0));
         self.hosts[h.0].owners.remove(&fd);
         let proc = &mut self.procs[p.0];
         proc.socks.remove(&fd);
         if proc.current == Some(fd) {
             proc.current = None;
         }
+    }
+
+    fn close_fd(&mut self, p: ProcId, fd: Fd) -> Result<(), Errno> {
+        let h = self.procs[p.0].host;
+        let now = self.now();
+        let res = self.hosts[h.0].stack.close(now, fd);
+        self.record_call(p, "close", fd.to_string(), res.map(|()| 0));
+        self.forget_fd(p, fd);
         res
     }
 
