@@ -209,6 +209,12 @@ fn open_one(net: &mut Net, lfd: Fd) -> Result<(Fd, Fd), BenchError> {
     let cfd = net
         .start_connect(SERVER_PORT)?
         .ok_or_else(|| errno("connect", Errno::EADDRNOTAVAIL))?;
+    Ok((cfd, accept_one(net, lfd, cfd)?))
+}
+
+/// Runs the link until b has accepted the connection from a's `cfd` on `lfd` and a sees it
+/// established: the server's descriptor.
+fn accept_one(net: &mut Net, lfd: Fd, cfd: Fd) -> Result<Fd, BenchError> {
     let mut sfd = None;
     net.until("connecting", |n| {
         if sfd.is_none() {
@@ -220,7 +226,7 @@ fn open_one(net: &mut Net, lfd: Fd) -> Result<(Fd, Fd), BenchError> {
         }
         Ok(sfd.is_some() && n.a.state(cfd) == Some(TcpState::Established))
     })?;
-    Ok((cfd, sfd.unwrap_or(Fd(0))))
+    Ok(sfd.unwrap_or(Fd(0)))
 }
 
 /// One connection, `bytes` from a to b: the sender copies from the pattern, the receiver
@@ -317,18 +323,7 @@ pub fn churn(cycles: u64) -> Result<ChurnResult, BenchError> {
 }
 
 fn churn_cycle(net: &mut Net, lfd: Fd, cfd: Fd) -> Result<(), BenchError> {
-    let mut sfd = None;
-    net.until("connecting", |n| {
-        if sfd.is_none() {
-            match n.b.accept(n.now, lfd) {
-                Ok((fd, _)) => sfd = Some(fd),
-                Err(Errno::EAGAIN) => {}
-                Err(e) => return Err(errno("accept", e)),
-            }
-        }
-        Ok(sfd.is_some() && n.a.state(cfd) == Some(TcpState::Established))
-    })?;
-    let sfd = sfd.unwrap_or(Fd(0));
+    let sfd = accept_one(net, lfd, cfd)?;
     net.a
         .send(net.now, cfd, b"q")
         .map_err(|e| errno("send", e))?;
