@@ -20,8 +20,8 @@ use common::{
     assert_all_pass, assert_fin_times_match, can_run, reference_fin_times, root, twice_if_late,
 };
 use tcplab_kernel::{KernelOptions, run_real};
-use tcplab_sim::scenario::Scenario;
 use tcplab_sim::RunReport;
+use tcplab_sim::scenario::Scenario;
 
 /// examples/NAME.tcplab with host `kernel_host` marked `kernel`.
 fn example_with_kernel_host(name: &str, kernel_host: &str) -> Scenario {

@@ -3,8 +3,8 @@
 //! sk_stream_wait_close()), and the next command on the socket waits for it; `kill` does
 //! not wait (a process exiting closes with no linger time).
 
-use tcplab_sim::run::{RunOptions, run_scenario};
 use tcplab_sim::RunReport;
+use tcplab_sim::run::{RunOptions, run_scenario};
 use tcplab_stack::Instant;
 
 fn run(src: &str) -> RunReport {
