@@ -13,6 +13,23 @@ use crate::ctx::Ctx;
 use crate::seq::{after, before};
 use crate::time::{Instant, Jiffies};
 
+/// Linux: ktime_get_seconds(), the clock of `ts_recent_stamp` (seconds since boot, 32 bits
+/// as the time-wait record keeps them).
+pub fn clock_secs(now: Instant) -> u32 {
+    (now.as_millis() / 1000) as u32
+}
+
+/// Linux: tcp_clock_ms() truncated to the 32 bits of `tw_entry_stamp`.
+pub fn clock_ms(now: Instant) -> u32 {
+    now.as_millis() as u32
+}
+
+/// The latest jiffy at or before `now` whose low 32 bits are `low`: what a 32-bit jiffies
+/// stamp stood for, within the 2^32 jiffies Linux's own 32-bit comparisons cover.
+fn widen_jiffies(now: Jiffies, low: u32) -> Jiffies {
+    now.saturating_sub(u64::from((now as u32).wrapping_sub(low)))
+}
+
 /// Linux: TCP_TIMEWAIT_LEN in jiffies.
 pub fn timewait_len(hz: crate::time::Hz) -> Jiffies {
     u64::from(hz.0) * 60
@@ -33,20 +50,53 @@ pub struct TwSock {
     pub rcv_wscale: u8,
     pub tstamp_ok: bool,
     pub ts_recent: u32,
-    pub ts_recent_stamp: Instant,
+    /// Seconds since boot when `ts_recent` was recorded, as Linux keeps it
+    /// (`tw_ts_recent_stamp`, from ktime_get_seconds()).
+    pub ts_recent_stamp: u32,
     pub ts_offset: u32,
     /// Its expiry as Linux stores it, which `ss` counts down to.
     pub expires: Instant,
     /// Its entry in the stack's timer wheel, which holds when the timer runs.
     pub armed: Option<crate::wheel::TimerId>,
+    /// Whether a segment re-armed the timer, and whether `last_oow_ack_time` is set.
+    pub flags: TwFlags,
+    /// Milliseconds since boot when the record was created, as Linux keeps it
+    /// (`tw_entry_stamp`, from tcp_clock_ms()); `tcp_tw_reuse_delay` is measured from it.
+    pub entry_stamp: u32,
+    /// The low 32 bits of the jiffies of the last out-of-window ACK, as Linux keeps them
+    /// (`tw_last_oow_ack_time`), meaningful when [`TwFlags::oow_ack_sent`]: a flag beside it
+    /// rather than an `Option`, which would take 8 bytes.
+    pub last_oow_ack_time: u32,
+}
+
+/// A time-wait record's two flags in one byte, which keeps the record at 64 bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TwFlags(u8);
+
+impl TwFlags {
     /// A segment re-armed the timer (a new `expires`): the stack moves the wheel entry.
-    pub rearmed: bool,
-    /// When the record was created (Linux: tw_entry_stamp).
-    pub entry_stamp: Instant,
-    /// Jiffies of the last out-of-window ACK (Linux: tw_last_oow_ack_time), meaningful when
-    /// `oow_ack_sent`: a flag beside it rather than an `Option`, which would take 16 bytes.
-    pub last_oow_ack_time: Jiffies,
-    pub oow_ack_sent: bool,
+    const REARMED: u8 = 1;
+    /// `last_oow_ack_time` holds the time of an out-of-window ACK.
+    const OOW_ACK_SENT: u8 = 2;
+
+    fn set(&mut self, bit: u8, on: bool) {
+        if on {
+            self.0 |= bit;
+        } else {
+            self.0 &= !bit;
+        }
+    }
+
+    /// Whether the timer was re-armed since the last call, clearing the flag.
+    pub fn take_rearmed(&mut self) -> bool {
+        let was = self.0 & Self::REARMED != 0;
+        self.set(Self::REARMED, false);
+        was
+    }
+
+    pub fn oow_ack_sent(self) -> bool {
+        self.0 & Self::OOW_ACK_SENT != 0
+    }
 }
 
 /// What the stack does with a segment that hit a time-wait record (Linux: enum tcp_tw_status).
@@ -117,7 +167,7 @@ impl TwSock {
             self.rcv_nxt = end_seq;
             if let Some((tsval, _)) = ts {
                 self.ts_recent = tsval;
-                self.ts_recent_stamp = ctx.now;
+                self.ts_recent_stamp = clock_secs(ctx.now);
             }
             self.rearm(ctx);
             self.send_ack(ctx);
@@ -135,7 +185,7 @@ impl TwSock {
             }
             if let Some((tsval, _)) = ts {
                 self.ts_recent = tsval;
-                self.ts_recent_stamp = ctx.now;
+                self.ts_recent_stamp = clock_secs(ctx.now);
             }
             return TwStatus::Success;
         }
@@ -163,17 +213,21 @@ impl TwSock {
     /// Linux: inet_twsk_reschedule(tw, TCP_TIMEWAIT_LEN).
     fn rearm(&mut self, ctx: &Ctx<'_>) {
         self.expires = ctx.expires(timewait_len(ctx.hz));
-        self.rearmed = true;
+        self.flags.set(TwFlags::REARMED, true);
     }
 
     /// Linux: tcp_timewait_check_oow_rate_limit() then tcp_v4_timewait_ack().
     fn oow_ack(&mut self, ctx: &mut Ctx<'_>, seg: &TcpRepr<'_>) {
         let data_no_syn = seg.seg_len() > 0 && !seg.flags.contains(TcpFlags::SYN);
         if !data_no_syn {
-            let mut last = self.oow_ack_sent.then_some(self.last_oow_ack_time);
+            let now = ctx.jiffies();
+            let mut last = self
+                .flags
+                .oow_ack_sent()
+                .then(|| widen_jiffies(now, self.last_oow_ack_time));
             let limited = ctx.oow_rate_limited(&mut last);
-            self.oow_ack_sent = last.is_some();
-            self.last_oow_ack_time = last.unwrap_or(0);
+            self.flags.set(TwFlags::OOW_ACK_SENT, last.is_some());
+            self.last_oow_ack_time = last.unwrap_or(0) as u32;
             if limited {
                 return;
             }

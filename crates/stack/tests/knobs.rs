@@ -454,6 +454,32 @@ fn tcp_tw_reuse_lets_connect_reuse_a_time_wait_pair() {
     assert_eq!(syn.segment.seq, snd_nxt.wrapping_add(65537));
 }
 
+/// The record's age is counted in whole milliseconds as Linux counts it
+/// (`time_after32(tcp_clock_ms(), tw_entry_stamp + tcp_tw_reuse_delay)`): made at 301 ms, it
+/// is not old enough at 1301 ms and is at 1302 ms.
+#[test]
+fn tcp_tw_reuse_waits_for_more_than_the_delay() {
+    let mut h = harness(|s| {
+        s.tcp_tw_reuse = 1;
+        s.ip_local_port_range = [40000, 40000];
+    });
+    let conn = active_open(&mut h);
+    time_wait(&mut h, &conn);
+    let fd = h.call(|s, _| s.socket(Domain::Inet)).unwrap();
+    let peer = h.peer_addr();
+    h.advance_to(1301);
+    assert_eq!(
+        h.call(|s, now| s.connect(now, fd, peer)),
+        Err(Errno::EADDRNOTAVAIL)
+    );
+    h.advance_to(1302);
+    assert_eq!(
+        h.call(|s, now| s.connect(now, fd, peer)),
+        Err(Errno::EINPROGRESS)
+    );
+    expect_sent!(h, 1302, "S 0:0(0) <...>");
+}
+
 #[test]
 fn tcp_rfc1337_protects_time_wait_from_rst() {
     for (rfc1337, survives) in [(0, false), (1, true)] {

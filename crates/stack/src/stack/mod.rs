@@ -21,7 +21,7 @@ use crate::socket::{AckState, RxOpt, Slot, Sock, SockOpts, Spare, Stats, TxSeg};
 use crate::sysctl::Sysctls;
 use crate::time::{Hz, Instant};
 use crate::timer::Disposition;
-use crate::timewait::{TwSock, TwStatus};
+use crate::timewait::{TwFlags, TwSock, TwStatus};
 use crate::wheel::TimerId;
 
 mod ehash;
@@ -451,7 +451,7 @@ impl Stack {
         let Some(tw) = self.tws.get_mut(t) else {
             return;
         };
-        if tw.armed.is_some() && !std::mem::take(&mut tw.rearmed) {
+        if tw.armed.is_some() && !tw.flags.take_rearmed() {
             return;
         }
         let (expires, armed) = (tw.expires, tw.armed);
@@ -550,14 +550,13 @@ impl Stack {
                         rcv_wscale: sock.rx_opt.rcv_wscale,
                         tstamp_ok: sock.rx_opt.tstamp_ok,
                         ts_recent: sock.rx_opt.ts_recent,
-                        ts_recent_stamp: sock.rx_opt.ts_recent_stamp,
+                        ts_recent_stamp: crate::timewait::clock_secs(sock.rx_opt.ts_recent_stamp),
                         ts_offset: sock.ts_offset,
                         expires,
                         armed: None,
-                        rearmed: false,
-                        entry_stamp: now,
+                        flags: TwFlags::default(),
+                        entry_stamp: crate::timewait::clock_ms(now),
                         last_oow_ack_time: 0,
-                        oow_ack_sent: false,
                     };
                     let port = key.0.port();
                     let t = self.tws.insert(tw);

@@ -413,7 +413,9 @@ impl Stack {
         if reuse == 2 && !(tw.remote().ip().is_loopback() || tw.local().ip().is_loopback()) {
             reuse = 0;
         }
-        let old_enough = (now - tw.entry_stamp).as_millis() > u128::from(sys.tcp_tw_reuse_delay);
+        // time_after32(tcp_clock_ms(), tw_entry_stamp + reuse_thresh)
+        let deadline = tw.entry_stamp.wrapping_add(sys.tcp_tw_reuse_delay);
+        let old_enough = (deadline.wrapping_sub(crate::timewait::clock_ms(now)) as i32) < 0;
         if !tw.tstamp_ok || reuse == 0 || !old_enough {
             return None;
         }
@@ -421,7 +423,8 @@ impl Stack {
         if seq == 0 {
             seq = 1;
         }
-        Some((seq, tw.ts_recent, tw.ts_recent_stamp))
+        let stamp = Instant::from_secs(u64::from(tw.ts_recent_stamp));
+        Some((seq, tw.ts_recent, stamp))
     }
 
     fn conn_of(&self, fd: Fd) -> Result<usize, Errno> {
