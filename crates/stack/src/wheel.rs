@@ -25,8 +25,14 @@ use crate::time::Instant;
 const LEVELS: usize = 11;
 const SLOT_BITS: u32 = 6;
 const SLOTS: usize = 1 << SLOT_BITS;
+/// No entry: the end of the free list, an empty slot's head and tail.
 const NIL: u32 = u32::MAX;
-const FREE: u16 = u16::MAX;
+/// A link with this bit set is not an entry but the slot the list belongs to (as the kernel's
+/// `hlist` head pointer): a list's first entry has `prev = SLOT | loc`, its last one
+/// `next = SLOT | loc`, so an entry finds its slot without storing it.
+const SLOT: u32 = 1 << 31;
+/// The `prev` of a freed entry.
+const FREE: u32 = u32::MAX;
 
 /// A handle to an armed entry, valid until it fires or is cancelled. `Option<TimerId>` is
 /// four bytes.
@@ -35,8 +41,10 @@ pub struct TimerId(NonZeroU32);
 
 impl TimerId {
     fn new(index: u32) -> TimerId {
-        // Entries are indexed from 0; u32::MAX of them would be 96 GiB.
-        TimerId(NonZeroU32::new(index.wrapping_add(1)).expect("timer wheel entries overflow u32"))
+        // Entries are indexed from 0 and links keep the top bit for slots; 2^31 entries would
+        // be 40 GiB.
+        assert!(index < SLOT, "timer wheel entries overflow 31 bits");
+        TimerId(NonZeroU32::new(index + 1).expect("index below 2^31"))
     }
 
     fn index(self) -> u32 {
@@ -44,15 +52,44 @@ impl TimerId {
     }
 }
 
+/// Whether a link names an entry (not a slot, not `NIL`).
+fn is_entry(link: u32) -> bool {
+    link & SLOT == 0
+}
+
+/// Twenty bytes with a four-byte payload: the deadline as two 32-bit halves (so the entry is
+/// aligned to four bytes) and no slot field (the list's ends carry it).
 #[derive(Clone, Debug)]
 struct Entry<T> {
-    at: Instant,
+    at_lo: u32,
+    at_hi: u32,
     what: T,
+    /// The previous entry in the slot's list, `SLOT | loc` for the first one, or `FREE`.
     prev: u32,
-    /// The next entry in the slot's list, or in the free list once freed.
+    /// The next entry in the slot's list, `SLOT | loc` for the last one, or the next free
+    /// entry once freed.
     next: u32,
-    /// `level * 64 + slot`, or `FREE`.
-    loc: u16,
+}
+
+impl<T> Entry<T> {
+    fn new(at: Instant, what: T) -> Entry<T> {
+        let ns = at.as_nanos();
+        Entry {
+            at_lo: ns as u32,
+            at_hi: (ns >> 32) as u32,
+            what,
+            prev: FREE,
+            next: NIL,
+        }
+    }
+
+    fn at(&self) -> Instant {
+        Instant::from_nanos(u64::from(self.at_hi) << 32 | u64::from(self.at_lo))
+    }
+
+    fn armed(&self) -> bool {
+        self.prev != FREE
+    }
 }
 
 /// See the module docs.
@@ -63,7 +100,7 @@ pub struct TimerWheel<T> {
     cursor: u64,
     entries: Vec<Entry<T>>,
     free: u32,
-    /// (head, tail) of each slot's list.
+    /// (head, tail) of each slot's list, `NIL` when it is empty.
     lists: Vec<(u32, u32)>,
     /// The non-empty slots of each level.
     occupied: [u64; LEVELS],
@@ -96,8 +133,8 @@ impl<T: Copy> TimerWheel<T> {
         at.as_nanos() / self.tick_ns
     }
 
-    /// Where an entry with tick `tick` goes, relative to the cursor.
-    fn place(&self, tick: u64) -> u16 {
+    /// Where an entry with tick `tick` goes, relative to the cursor: `level * 64 + slot`.
+    fn place(&self, tick: u64) -> u32 {
         let t = tick.max(self.cursor);
         let diff = t ^ self.cursor;
         let level = if diff == 0 {
@@ -106,18 +143,12 @@ impl<T: Copy> TimerWheel<T> {
             ((63 - diff.leading_zeros()) / SLOT_BITS) as usize
         };
         let slot = (t >> (SLOT_BITS as usize * level)) as usize & (SLOTS - 1);
-        (level * SLOTS + slot) as u16
+        (level * SLOTS + slot) as u32
     }
 
     /// Arms an entry firing at `at`, after every entry armed before it for the same instant.
     pub fn insert(&mut self, at: Instant, what: T) -> TimerId {
-        let entry = Entry {
-            at,
-            what,
-            prev: NIL,
-            next: NIL,
-            loc: FREE,
-        };
+        let entry = Entry::new(at, what);
         let id = if self.free == NIL {
             self.entries.push(entry);
             (self.entries.len() - 1) as u32
@@ -127,63 +158,64 @@ impl<T: Copy> TimerWheel<T> {
             self.entries[id as usize] = entry;
             id
         };
+        let handle = TimerId::new(id);
         self.link(id);
         self.len += 1;
-        TimerId::new(id)
+        handle
     }
 
     /// Puts entry `id` into its slot's list, after the last entry due no later than it.
     fn link(&mut self, id: u32) {
-        let at = self.entries[id as usize].at;
+        let at = self.entries[id as usize].at();
         let loc = self.place(self.tick(at));
         let (head, tail) = self.lists[loc as usize];
         let mut after = tail;
-        while after != NIL && self.entries[after as usize].at > at {
+        while is_entry(after) && self.entries[after as usize].at() > at {
             after = self.entries[after as usize].prev;
         }
-        let before = if after == NIL {
-            head
-        } else {
-            self.entries[after as usize].next
+        let after = is_entry(after).then_some(after);
+        let before = match after {
+            None => is_entry(head).then_some(head),
+            Some(a) => Some(self.entries[a as usize].next).filter(|&n| is_entry(n)),
         };
         let e = &mut self.entries[id as usize];
-        e.prev = after;
-        e.next = before;
-        e.loc = loc;
+        e.prev = after.unwrap_or(SLOT | loc);
+        e.next = before.unwrap_or(SLOT | loc);
         let list = &mut self.lists[loc as usize];
-        if after == NIL {
-            list.0 = id;
-        } else {
-            self.entries[after as usize].next = id;
+        match after {
+            None => list.0 = id,
+            Some(a) => self.entries[a as usize].next = id,
         }
-        if before == NIL {
-            list.1 = id;
-        } else {
-            self.entries[before as usize].prev = id;
+        match before {
+            None => list.1 = id,
+            Some(b) => self.entries[b as usize].prev = id,
         }
         let level = loc as usize / SLOTS;
         self.occupied[level] |= 1 << (loc as usize % SLOTS);
     }
 
-    /// Takes entry `id` out of its slot's list (it stays allocated).
+    /// Takes entry `id` out of its slot's list (it stays allocated). A neighbour that is
+    /// the slot itself says which slot's head or tail to move.
     fn unlink(&mut self, id: u32) {
-        let Entry {
-            prev, next, loc, ..
-        } = self.entries[id as usize];
-        let list = &mut self.lists[loc as usize];
-        if prev == NIL {
-            list.0 = next;
-        } else {
-            self.entries[prev as usize].next = next;
-        }
-        if next == NIL {
-            list.1 = prev;
-        } else {
-            self.entries[next as usize].prev = prev;
-        }
-        if self.lists[loc as usize].0 == NIL {
-            let level = loc as usize / SLOTS;
-            self.occupied[level] &= !(1 << (loc as usize % SLOTS));
+        let Entry { prev, next, .. } = self.entries[id as usize];
+        match (is_entry(prev), is_entry(next)) {
+            (true, true) => {
+                self.entries[prev as usize].next = next;
+                self.entries[next as usize].prev = prev;
+            }
+            (false, true) => {
+                self.entries[next as usize].prev = prev;
+                self.lists[(prev & !SLOT) as usize].0 = next;
+            }
+            (true, false) => {
+                self.entries[prev as usize].next = next;
+                self.lists[(next & !SLOT) as usize].1 = prev;
+            }
+            (false, false) => {
+                let loc = (prev & !SLOT) as usize;
+                self.lists[loc] = (NIL, NIL);
+                self.occupied[loc / SLOTS] &= !(1 << (loc % SLOTS));
+            }
         }
     }
 
@@ -191,14 +223,13 @@ impl<T: Copy> TimerWheel<T> {
     pub fn remove(&mut self, id: TimerId) -> Option<(Instant, T)> {
         let id = id.index();
         let e = self.entries.get(id as usize)?;
-        if e.loc == FREE {
+        if !e.armed() {
             return None;
         }
-        let found = (e.at, e.what);
+        let found = (e.at(), e.what);
         self.unlink(id);
         let e = &mut self.entries[id as usize];
-        e.loc = FREE;
-        e.prev = NIL;
+        e.prev = FREE;
         e.next = self.free;
         self.free = id;
         self.len -= 1;
@@ -208,7 +239,7 @@ impl<T: Copy> TimerWheel<T> {
     /// The entry behind `id`, if it is armed.
     pub fn get(&self, id: TimerId) -> Option<(Instant, T)> {
         let e = self.entries.get(id.index() as usize)?;
-        (e.loc != FREE).then_some((e.at, e.what))
+        e.armed().then_some((e.at(), e.what))
     }
 
     /// The entry that fires first, with its handle. Entries at a level are all earlier than
@@ -219,7 +250,7 @@ impl<T: Copy> TimerWheel<T> {
         let slot = self.occupied[level].trailing_zeros() as usize;
         let id = self.lists[level * SLOTS + slot].0;
         let e = &self.entries[id as usize];
-        Some((e.at, e.what, TimerId::new(id)))
+        Some((e.at(), e.what, TimerId::new(id)))
     }
 
     /// Removes and returns the first entry if it is due at `now`. When none is, the cursor
@@ -254,7 +285,7 @@ impl<T: Copy> TimerWheel<T> {
             }
             self.lists[loc] = (NIL, NIL);
             self.occupied[level] &= !(1 << (loc % SLOTS));
-            while id != NIL {
+            while is_entry(id) {
                 let next = self.entries[id as usize].next;
                 self.link(id);
                 id = next;
@@ -266,8 +297,8 @@ impl<T: Copy> TimerWheel<T> {
     pub fn iter(&self) -> impl Iterator<Item = (Instant, T)> + '_ {
         self.entries
             .iter()
-            .filter(|e| e.loc != FREE)
-            .map(|e| (e.at, e.what))
+            .filter(|e| e.armed())
+            .map(|e| (e.at(), e.what))
     }
 
     /// Checks the wheel's own invariants (lists linked both ways and sorted, every entry where
@@ -279,24 +310,36 @@ impl<T: Copy> TimerWheel<T> {
             if (self.occupied[level] >> slot & 1 == 1) != (head != NIL) {
                 return Err(format!("slot {level}/{slot}: occupancy bit is wrong"));
             }
-            let (mut prev, mut id) = (NIL, head);
-            while id != NIL {
+            let this = SLOT | loc as u32;
+            if head == NIL {
+                if tail != NIL {
+                    return Err(format!("slot {level}/{slot}: tail without a head"));
+                }
+                continue;
+            }
+            let (mut prev, mut id) = (this, head);
+            while is_entry(id) {
                 let e = &self.entries[id as usize];
-                if e.loc as usize != loc || e.prev != prev {
+                if e.prev != prev {
                     return Err(format!("slot {level}/{slot}: entry {id} is mislinked"));
                 }
-                if prev != NIL && self.entries[prev as usize].at > e.at {
+                if is_entry(prev) && self.entries[prev as usize].at() > e.at() {
                     return Err(format!("slot {level}/{slot}: list out of order"));
                 }
-                let tick = self.tick(e.at);
+                let tick = self.tick(e.at());
                 if tick >= self.cursor && self.place(tick) as usize != loc {
-                    return Err(format!("entry {id} at {} is in the wrong slot", e.at));
+                    return Err(format!("entry {id} at {} is in the wrong slot", e.at()));
                 }
                 if tick < self.cursor && loc != self.place(self.cursor) as usize {
                     return Err(format!("overdue entry {id} is not in the cursor's slot"));
                 }
                 seen += 1;
                 (prev, id) = (id, e.next);
+            }
+            if id != this {
+                return Err(format!(
+                    "slot {level}/{slot}: list does not end at its slot"
+                ));
             }
             if tail != prev {
                 return Err(format!("slot {level}/{slot}: tail is wrong"));
@@ -392,8 +435,8 @@ mod tests {
     }
 
     #[test]
-    fn an_entry_is_24_bytes_with_a_4_byte_payload() {
-        assert_eq!(std::mem::size_of::<Entry<u32>>(), 24);
+    fn an_entry_is_20_bytes_with_a_4_byte_payload() {
+        assert_eq!(std::mem::size_of::<Entry<u32>>(), 20);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The stack's timers: the wheel (`crate::wheel`) with each entry's owner packed into four
-//! bytes, so that a wheel entry is 24 bytes and a million keepalive timers take 24 MB.
+//! bytes, so that a wheel entry is 20 bytes and a million keepalive timers take 20 MB.
 
 use crate::api::Fd;
 use crate::time::Instant;
