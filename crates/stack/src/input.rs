@@ -904,8 +904,10 @@ impl Sock {
         // Linux walks its transmit-time-ordered list (tsorted_sent_queue) and stops at the
         // first segment sent after the RACK segment. Whether a segment is sent after it depends
         // on (sent_at, end_seq) alone, and marking one segment lost does not depend on another,
-        // so visiting every segment in queue order and skipping the later-sent ones marks the
+        // so visiting the segments in queue order and skipping the later-sent ones marks the
         // same segments and finds the same timeout, without building and sorting the order.
+        // The walk stops where no later segment can be older (see the `break`), so on an ACK
+        // without loss it visits the few segments the ACK left, not the whole window.
         let mut timeout = 0u32;
         for i in 0..self.queues.rtx.len() {
             let Some(s) = self.queues.rtx.get(i) else {
@@ -917,6 +919,22 @@ impl Sock {
             let sent_after = self.rack.mstamp > s.sent_at
                 || (self.rack.mstamp == s.sent_at && after(self.rack.end_seq, s.end_seq));
             if !sent_after {
+                // New data goes out in sequence order, and a retransmission only makes a
+                // segment's time later; so every segment after one that was never
+                // retransmitted was sent after it, and none of them is older than the RACK
+                // segment either. Linux's walk in send order stops here too.
+                if !s.ever_retrans {
+                    debug_assert!(
+                        self.queues
+                            .rtx
+                            .range(i..)
+                            .all(|s| self.rack.mstamp < s.sent_at
+                                || (self.rack.mstamp == s.sent_at
+                                    && !after(self.rack.end_seq, s.end_seq))),
+                        "a segment after {i} is older than the RACK segment"
+                    );
+                    break;
+                }
                 continue;
             }
             let elapsed = (ctx.now - s.sent_at).as_micros() as i64;
