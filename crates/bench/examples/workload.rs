@@ -1,8 +1,8 @@
 //! One workload on one stack, once, for profilers and A/B comparisons of two builds:
 //! `cargo run --release -p tcplab-bench --example workload -- STACK bulk|bulk64k|churn|many [N]`
 //! (N: bytes for bulk, cycles for churn, connections for many). STACK is tcplab, smoltcp, or
-//! tcplab-1m: tcplab with `tcp_rmem[2]` and `tcp_wmem[2]` at 1 MiB, the window smoltcp's
-//! 1 MiB buffers give it (bulk only).
+//! tcplab-1m: tcplab with `tcp_rmem[2]` and `tcp_wmem[2]` at 1 MiB, smoltcp's buffer size, as
+//! `tcplab bench` runs its headline bulk figure (bulk only; plain tcplab has Linux's caps).
 
 use tcplab_bench::{TimeWait, smoltcp_net, tcplab_net};
 use tcplab_stack::Sysctls;
@@ -18,11 +18,11 @@ fn main() {
     };
     let n: Option<u64> = args.get(2).and_then(|a| a.parse().ok());
     let tcplab = stack.starts_with("tcplab");
-    let mut sysctls = Sysctls::default();
-    if stack == "tcplab-1m" {
-        sysctls.tcp_rmem[2] = 1 << 20;
-        sysctls.tcp_wmem[2] = 1 << 20;
-    }
+    let sysctls = if stack == "tcplab-1m" {
+        tcplab_net::equal_buffers()
+    } else {
+        Sysctls::default()
+    };
     let line = match workload {
         "bulk" | "bulk64k" => {
             let mtu = if workload == "bulk" { 1500 } else { 65535 };

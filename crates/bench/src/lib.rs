@@ -30,6 +30,11 @@ pub use link::Pattern;
 pub const ONE_WAY_DELAY: Duration = Duration::from_micros(25);
 /// Bytes per `send` and per `recv` in the bulk workload.
 pub const CHUNK: usize = 65536;
+/// The socket buffer size both stacks get in bulk: smoltcp's send and receive rings, and
+/// tcplab's `tcp_wmem[2]` and `tcp_rmem[2]` (see [`tcplab_net::bulk_equal`]). Far above the
+/// link's bandwidth-delay product (125 KB at 20 Gbit/s and a 50 µs round trip), so the window
+/// limits neither stack.
+pub const BULK_BUFFER: usize = 1 << 20;
 /// The bytes of one `many` request (and of its echo).
 pub const MESSAGE_LEN: usize = 64;
 /// The first server port; `churn` and `many` listen on consecutive ports from here.

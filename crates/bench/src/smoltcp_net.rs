@@ -25,14 +25,13 @@ use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr, Ipv4Address};
 
 use crate::link::{Datagram, Pool, Queue};
 use crate::{
-    BenchError, BulkResult, CHUNK, ChurnResult, MESSAGE_LEN, ManyResult, ONE_WAY_DELAY, Pattern,
-    SERVER_PORT, TimeWait, message, server_ports_for,
+    BULK_BUFFER, BenchError, BulkResult, CHUNK, ChurnResult, MESSAGE_LEN, ManyResult,
+    ONE_WAY_DELAY, Pattern, SERVER_PORT, TimeWait, message, server_ports_for,
 };
 
 const NAME: &str = "smoltcp";
 const MAX_ROUNDS: u32 = 1_000_000;
 /// Socket buffer sizes (see the module docs).
-const BULK_BUFFER: usize = 1 << 20;
 const CHURN_BUFFER: usize = 4096;
 const MANY_BUFFER: usize = 1024;
 /// The first client port the application picks (smoltcp has no ephemeral-port allocator).

@@ -235,6 +235,23 @@ pub fn bulk(bytes: u64, mtu: u32) -> Result<BulkResult, BenchError> {
     bulk_with(bytes, mtu, &Sysctls::default())
 }
 
+/// [`bulk`] with smoltcp's buffer size as the cap of tcplab's: `tcp_rmem[2]` and `tcp_wmem[2]`
+/// at [`crate::BULK_BUFFER`] on both hosts (autotuning still grows the buffers up to it, as
+/// Linux's does). The like-for-like comparison: with Linux's default caps (32 MiB and 4 MiB)
+/// the window grows to several MiB on this lossless link, and each round's data then spills
+/// from the caches, which smoltcp's 1 MiB buffers never do.
+pub fn bulk_equal(bytes: u64, mtu: u32) -> Result<BulkResult, BenchError> {
+    bulk_with(bytes, mtu, &equal_buffers())
+}
+
+/// Linux's defaults with `tcp_rmem[2]` and `tcp_wmem[2]` at [`crate::BULK_BUFFER`].
+pub fn equal_buffers() -> Sysctls {
+    let mut sysctls = Sysctls::default();
+    sysctls.tcp_rmem[2] = crate::BULK_BUFFER as u32;
+    sysctls.tcp_wmem[2] = crate::BULK_BUFFER as u32;
+    sysctls
+}
+
 /// [`bulk`] with other sysctls on both hosts.
 pub fn bulk_with(bytes: u64, mtu: u32, sysctls: &Sysctls) -> Result<BulkResult, BenchError> {
     let mut net = Net::with_sysctls(mtu, sysctls);

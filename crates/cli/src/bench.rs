@@ -5,7 +5,10 @@
 //! seconds; every run is printed as it ends, then the medians and the ratio. The output ends
 //! with one line per workload, `WORKLOAD tcplab=X smoltcp=Y ratio=Z`, for scripts:
 //!
-//! - `bulk` (MTU 1500) and `bulk_mtu65535`: payload Gbit/s of one checked transfer;
+//! - `bulk` (MTU 1500) and `bulk_mtu65535`: payload Gbit/s of one checked transfer, both
+//!   stacks with 1 MiB socket buffers (tcplab's as the `tcp_wmem[2]`/`tcp_rmem[2]` cap);
+//!   `bulk_linux_buffers` and `bulk_mtu65535_linux_buffers`: tcplab with Linux's default caps
+//!   against the same smoltcp runs;
 //! - `churn`: connections per second; tcplab with its 60 s TIME_WAIT against smoltcp with its
 //!   TIME_WAIT discarded (smoltcp's faster figure; its honoured one is printed above);
 //! - `many`: request/echo exchanges per second over N established connections (smoltcp's
@@ -198,20 +201,25 @@ fn bulk(
     writeln!(
         out,
         "\nbulk: one connection, {} bytes a→b, MTU {mtu}, checksums on, copied in and out, \
-         every byte checked (Gbit/s of payload)",
-        opts.bytes
+         every byte checked (Gbit/s of payload)\n  \
+         buffers: smoltcp {buf} send and receive; tcplab tcp_wmem[2] = tcp_rmem[2] = {buf} \
+         (\"tcplab\"), and Linux's defaults {wmem} and {rmem} (\"tcplab-linux\")",
+        opts.bytes,
+        buf = mib(tcplab_bench::BULK_BUFFER as u64),
+        wmem = mib(u64::from(tcplab_stack::Sysctls::default().tcp_wmem[2])),
+        rmem = mib(u64::from(tcplab_stack::Sysctls::default().tcp_rmem[2])),
     )?;
     let line = |stack: &str, run: u32, r: &BulkResult| {
         format!(
-            "  run {run}  {stack:<8} {:>8.2} Gbit/s  ({:.3} s, {} datagrams)",
+            "  run {run}  {stack:<13} {:>8.2} Gbit/s  ({:.3} s, {} datagrams)",
             r.gbps(),
             r.elapsed.as_secs_f64(),
             r.datagrams
         )
     };
-    let (mut t, mut s) = (Vec::new(), Vec::new());
+    let (mut t, mut s, mut l) = (Vec::new(), Vec::new(), Vec::new());
     for run in 1..=opts.runs {
-        let r = tcplab_net::bulk(opts.bytes, mtu)?;
+        let r = tcplab_net::bulk_equal(opts.bytes, mtu)?;
         writeln!(out, "{}", line("tcplab", run, &r))?;
         out.flush()?;
         t.push(r.gbps());
@@ -219,12 +227,18 @@ fn bulk(
         writeln!(out, "{}", line("smoltcp", run, &r))?;
         out.flush()?;
         s.push(r.gbps());
+        let r = tcplab_net::bulk(opts.bytes, mtu)?;
+        writeln!(out, "{}", line("tcplab-linux", run, &r))?;
+        out.flush()?;
+        l.push(r.gbps());
     }
-    let (mt, ms) = (median(&t), median(&s));
+    let (mt, ms, ml) = (median(&t), median(&s), median(&l));
     writeln!(
         out,
-        "  median   tcplab {mt:.2} Gbit/s, smoltcp {ms:.2} Gbit/s, ratio {:.2}",
-        mt / ms
+        "  median   tcplab {mt:.2} Gbit/s, smoltcp {ms:.2} Gbit/s, ratio {:.2}; \
+         tcplab with Linux's buffers {ml:.2} Gbit/s, ratio {:.2}",
+        mt / ms,
+        ml / ms
     )?;
     let name = if mtu == 1500 {
         "bulk".to_string()
@@ -232,11 +246,25 @@ fn bulk(
         format!("bulk_mtu{mtu}")
     };
     summaries.push(Summary {
-        name,
+        name: name.clone(),
         tcplab: mt,
         smoltcp: ms,
     });
+    summaries.push(Summary {
+        name: format!("{name}_linux_buffers"),
+        tcplab: ml,
+        smoltcp: ms,
+    });
     Ok(())
+}
+
+/// `n` bytes as whole MiB (or bytes when not a whole MiB).
+fn mib(n: u64) -> String {
+    if n.is_multiple_of(1 << 20) {
+        format!("{} MiB", n >> 20)
+    } else {
+        format!("{n} B")
+    }
 }
 
 fn churn_line(stack: &str, run: u32, r: &ChurnResult) -> String {

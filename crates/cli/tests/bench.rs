@@ -1,5 +1,6 @@
 //! `tcplab bench` at a tiny size (built only with the `bench` feature): every workload runs on
-//! both stacks and the output ends with one `WORKLOAD tcplab=X smoltcp=Y ratio=Z` line each.
+//! both stacks and the output ends with one `WORKLOAD tcplab=X smoltcp=Y ratio=Z` line each
+//! (bulk twice per MTU: both stacks with 1 MiB buffers, and tcplab with Linux's).
 #![cfg(feature = "bench")]
 
 use std::process::Command;
@@ -16,14 +17,21 @@ fn bench_ends_with_one_summary_line_per_workload() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
     let lines: Vec<&str> = stdout.lines().collect();
-    let tail = &lines[lines.len() - 4..];
+    let tail = &lines[lines.len() - 6..];
     let names: Vec<&str> = tail
         .iter()
         .map(|l| l.split(' ').next().unwrap_or(""))
         .collect();
     assert_eq!(
         names,
-        ["bulk", "bulk_mtu65535", "churn", "many"],
+        [
+            "bulk",
+            "bulk_linux_buffers",
+            "bulk_mtu65535",
+            "bulk_mtu65535_linux_buffers",
+            "churn",
+            "many"
+        ],
         "{stdout}"
     );
     for line in tail {
