@@ -263,3 +263,27 @@ impl TwSock {
         ctx.out.emit(local, remote, &repr);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_32_bit_jiffies_stamp_widens_to_the_latest_jiffy_with_those_bits() {
+        assert_eq!(widen_jiffies(1000, 990), 990);
+        assert_eq!(widen_jiffies(1000, 1000), 1000);
+        // Past a wrap of the low 32 bits.
+        let now = (1u64 << 32) + 5;
+        assert_eq!(widen_jiffies(now, u32::MAX - 1), (1 << 32) - 2);
+        assert_eq!(widen_jiffies(now, 3), (1 << 32) + 3);
+        // A stamp that would lie before jiffy 0 stops there.
+        assert_eq!(widen_jiffies(5, 7), 0);
+    }
+
+    #[test]
+    fn the_clocks_truncate_as_linux_keeps_them() {
+        let t = Instant::from_micros(12_345_678);
+        assert_eq!(clock_secs(t), 12);
+        assert_eq!(clock_ms(t), 12_345);
+    }
+}
