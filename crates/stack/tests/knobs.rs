@@ -433,16 +433,23 @@ fn time_wait(h: &mut Harness, conn: &Conn) -> u32 {
     fin.segment.seq.wrapping_add(1)
 }
 
-/// tcp_tw_reuse=1 lets connect() take the only ephemeral port from a TIME_WAIT record older
-/// than tcp_tw_reuse_delay (tcp_twsk_unique()); the SYN's ISN is the old snd_nxt + 65537.
-#[test]
-fn tcp_tw_reuse_lets_connect_reuse_a_time_wait_pair() {
+/// With tcp_tw_reuse=1 and one ephemeral port, a connection left in TIME_WAIT at 301 ms (see
+/// [`time_wait`]); returns the harness and the record's snd_nxt.
+fn time_wait_on_the_only_port() -> (Harness, u32) {
     let mut h = harness(|s| {
         s.tcp_tw_reuse = 1;
         s.ip_local_port_range = [40000, 40000];
     });
     let conn = active_open(&mut h);
     let snd_nxt = time_wait(&mut h, &conn);
+    (h, snd_nxt)
+}
+
+/// tcp_tw_reuse=1 lets connect() take the only ephemeral port from a TIME_WAIT record older
+/// than tcp_tw_reuse_delay (tcp_twsk_unique()); the SYN's ISN is the old snd_nxt + 65537.
+#[test]
+fn tcp_tw_reuse_lets_connect_reuse_a_time_wait_pair() {
+    let (mut h, snd_nxt) = time_wait_on_the_only_port();
     h.advance_to(2000);
     let fd = h.call(|s, _| s.socket(Domain::Inet)).unwrap();
     let peer = h.peer_addr();
@@ -459,12 +466,7 @@ fn tcp_tw_reuse_lets_connect_reuse_a_time_wait_pair() {
 /// is not old enough at 1301 ms and is at 1302 ms.
 #[test]
 fn tcp_tw_reuse_waits_for_more_than_the_delay() {
-    let mut h = harness(|s| {
-        s.tcp_tw_reuse = 1;
-        s.ip_local_port_range = [40000, 40000];
-    });
-    let conn = active_open(&mut h);
-    time_wait(&mut h, &conn);
+    let (mut h, _) = time_wait_on_the_only_port();
     let fd = h.call(|s, _| s.socket(Domain::Inet)).unwrap();
     let peer = h.peer_addr();
     h.advance_to(1301);
