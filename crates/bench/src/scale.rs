@@ -167,17 +167,7 @@ fn open_all(
             cfds.push(fd);
         }
         net.flush_a();
-        let want = sfds.len() + batch;
-        net.until("opening connections", |n| {
-            n.accept_all(&lfds, &mut sfds)?;
-            Ok(sfds.len() == want)
-        })?;
-        net.until("finishing handshakes", |n| {
-            Ok(n.idle()
-                && cfds[first..]
-                    .iter()
-                    .all(|&fd| n.a.state(fd) == Some(TcpState::Established)))
-        })?;
+        net.settle_batch(&lfds, &mut sfds, batch, &cfds[first..])?;
     }
     Ok((cfds, sfds))
 }
@@ -398,14 +388,7 @@ fn open_batch(
         cfds.push(fd);
     }
     let mut sfds = Vec::with_capacity(batch);
-    net.until("opening connections", |n| {
-        n.accept_all(lfds, &mut sfds)?;
-        Ok(sfds.len() == batch
-            && n.idle()
-            && cfds
-                .iter()
-                .all(|&fd| n.a.state(fd) == Some(TcpState::Established)))
-    })?;
+    net.settle_batch(lfds, &mut sfds, batch, &cfds)?;
     Ok((cfds, sfds))
 }
 

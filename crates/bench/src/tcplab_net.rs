@@ -153,6 +153,28 @@ impl Net {
         Ok(())
     }
 
+    /// After a batch of connect()s: accepts until `sfds` has `batch` more connections, then
+    /// waits until every client in `cfds` is established and nothing is in flight.
+    pub fn settle_batch(
+        &mut self,
+        lfds: &[Fd],
+        sfds: &mut Vec<Fd>,
+        batch: usize,
+        cfds: &[Fd],
+    ) -> Result<(), BenchError> {
+        let want = sfds.len() + batch;
+        self.until("opening connections", |n| {
+            n.accept_all(lfds, sfds)?;
+            Ok(sfds.len() == want)
+        })?;
+        self.until("finishing handshakes", |n| {
+            Ok(n.idle()
+                && cfds
+                    .iter()
+                    .all(|&fd| n.a.state(fd) == Some(TcpState::Established)))
+        })
+    }
+
     /// A listening socket on b at `port`.
     pub fn listen(&mut self, port: u16) -> Result<Fd, BenchError> {
         let fd = self
@@ -418,16 +440,7 @@ pub fn many(conns: usize, passes: u32) -> Result<ManyResult, BenchError> {
                 .ok_or_else(|| errno("connect", Errno::EADDRNOTAVAIL))?;
             cfds.push(fd);
         }
-        let want = sfds.len() + batch;
-        net.until("opening connections", |n| {
-            n.accept_all(&lfds, &mut sfds)?;
-            Ok(sfds.len() == want)
-        })?;
-        net.until("finishing handshakes", |n| {
-            Ok(cfds[first..]
-                .iter()
-                .all(|&fd| n.a.state(fd) == Some(TcpState::Established)))
-        })?;
+        net.settle_batch(&lfds, &mut sfds, batch, &cfds[first..])?;
     }
     let setup = setup_start.elapsed();
     let mut buf = [0u8; MESSAGE_LEN];
