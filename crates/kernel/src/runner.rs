@@ -141,6 +141,9 @@ pub(crate) struct Run<'a> {
     pub results: Vec<AssertionResult>,
     pub warnings: Vec<RunWarning>,
     pub deferred: Vec<&'a Step>,
+    /// Per scheduled step time: when the last host command at that time had finished, as
+    /// time since `t0` (see `late_by`).
+    pub acted: BTreeMap<Duration, Duration>,
     pub repeats: BTreeMap<(Duration, u64), Repeat>,
     pub repeat_seq: u64,
     /// Per (host, job): the index into `script_dumps` of a `tcpdump … &`.
@@ -273,6 +276,7 @@ impl<'a> Run<'a> {
             results: Vec::new(),
             warnings,
             deferred: Vec::new(),
+            acted: BTreeMap::new(),
             repeats: BTreeMap::new(),
             repeat_seq: 0,
             dump_jobs: BTreeMap::new(),

@@ -138,14 +138,31 @@ impl Run<'_> {
                 }
             }
         }
-        let deferred: Vec<&Step> = self
+        let forgiven: Vec<(Step, Duration)> = self
             .deferred
             .iter()
-            .copied()
             .filter(|s| s.time <= self.end)
+            .map(|s| {
+                let late = self.late_by(s.time);
+                (forgive_lateness(s, late), late)
+            })
             .collect();
-        self.results
-            .extend(check_packet_expects(self.sc, tl.events(), &deferred, end));
+        let deferred: Vec<&Step> = forgiven.iter().map(|(s, _)| s).collect();
+        let mut checked = check_packet_expects(self.sc, tl.events(), &deferred, end);
+        for r in checked.iter_mut().filter(|r| !r.passed) {
+            let late = forgiven
+                .iter()
+                .find(|(s, _)| expect_span(s) == Some(r.span))
+                .map(|(_, late)| *late);
+            if let Some(late) = late.filter(|l| !l.is_zero()) {
+                r.seen.push_str(&format!(
+                    " (the host commands at this step's time ended {:.3} ms after it, and \
+                     its relative times were allowed that much later)",
+                    late.as_secs_f64() * 1e3
+                ));
+            }
+        }
+        self.results.extend(checked);
         self.results.sort_by_key(|r| r.span);
         let mut files: Vec<PathBuf> = self
             .script_dumps
@@ -177,5 +194,99 @@ impl Run<'_> {
             end,
             files,
         })
+    }
+}
+
+impl Run<'_> {
+    /// How late the host commands scheduled at `at` finished (zero if there were none).
+    fn late_by(&self, at: Duration) -> Duration {
+        self.acted
+            .get(&at)
+            .map_or(Duration::ZERO, |&done| done.saturating_sub(at))
+    }
+}
+
+/// The span of a packet assertion.
+fn expect_span(step: &Step) -> Option<Span> {
+    match &step.command {
+        Command::Expect(Expect::Packet { span, .. } | Expect::NoPacket { span, .. }) => Some(*span),
+        _ => None,
+    }
+}
+
+/// `step` with its relative times forgiving `late`: a real-time run starts a step's host
+/// commands when its time comes, but a busy machine can finish them milliseconds later, and
+/// what they cause on the wire (a FIN from a kill, the retransmissions timed from it) moves
+/// with them. A relative time (`+205ms`, counted from the step) then matches up to `late`
+/// later than written, and a relative `from` starts `late` later; nothing is allowed earlier
+/// than written, and absolute times and `until` are unchanged. In the simulator steps run
+/// exactly on time, so this is for the kernel backend only.
+fn forgive_lateness(step: &Step, late: Duration) -> Step {
+    let mut step = step.clone();
+    if late.is_zero() {
+        return step;
+    }
+    match &mut step.command {
+        Command::Expect(Expect::Packet { times, .. }) => {
+            for tp in times.iter_mut().filter(|tp| tp.time.relative) {
+                // [t - tol, t + late + tol] as a centre and a symmetric tolerance.
+                let half = late / 2;
+                tp.time.time += half;
+                tp.tolerance += late - half;
+            }
+        }
+        Command::Expect(Expect::NoPacket {
+            from: Some(from), ..
+        }) if from.relative => from.time += late,
+        _ => {}
+    }
+    step
+}
+
+#[cfg(test)]
+mod tests {
+    use tcplab_sim::run::within;
+    use tcplab_sim::scenario::{TimePoint, parse};
+
+    use super::*;
+
+    const SCRIPT: &str = "host a 10.0.0.1\nhost b 10.0.0.2\n\
+        at 1s a: sysctl -w net.ipv4.tcp_orphan_retries=3\n\
+        expect packet a > b flags F. at +0s ±1ms, 1.2s ±1ms\n\
+        expect no packet a > b flags F. from +3s until +4s\n\
+        run 5s\n";
+
+    fn packet_times(step: &Step) -> Vec<TimePoint> {
+        match &step.command {
+            Command::Expect(Expect::Packet { times, .. }) => times.clone(),
+            _ => panic!("not a packet assertion: {}", step.text),
+        }
+    }
+
+    #[test]
+    fn relative_times_forgive_the_measured_lateness_and_only_on_the_late_side() {
+        let sc = parse("t.tcplab", SCRIPT).unwrap();
+        let late = Duration::from_millis(5);
+        let step = forgive_lateness(&sc.steps[1], late);
+        let times = packet_times(&step);
+        let ms = |m: u64| Instant::from_micros(m * 1000);
+        // +0s from 1 s: [0.999, 1.006] now, where it was [0.999, 1.001].
+        assert!(!within(ms(998), &times[0]));
+        assert!(within(ms(999), &times[0]));
+        assert!(within(ms(1005), &times[0]));
+        assert!(within(ms(1006), &times[0]));
+        assert!(!within(ms(1007), &times[0]));
+        // An absolute time is not moved.
+        assert_eq!(times[1], packet_times(&sc.steps[1])[1]);
+        // `from` starts later; `until` stays.
+        let Command::Expect(Expect::NoPacket { from, until, .. }) =
+            &forgive_lateness(&sc.steps[2], late).command
+        else {
+            panic!("not a no-packet assertion");
+        };
+        assert_eq!(from.map(|f| f.time), Some(Duration::from_millis(4005)));
+        assert_eq!(until.map(|u| u.time), Some(Duration::from_secs(5)));
+        // On time: nothing changes.
+        assert_eq!(forgive_lateness(&sc.steps[1], Duration::ZERO), sc.steps[1]);
     }
 }

@@ -176,7 +176,13 @@ impl<'a> Run<'a> {
                 }
                 Ok(())
             }
-            Command::Host(h, cmd) => self.host_command(h.index, step.time, cmd),
+            Command::Host(h, cmd) => {
+                self.host_command(h.index, step.time, cmd)?;
+                let done = self.t0.elapsed();
+                let last = self.acted.entry(step.time).or_insert(done);
+                *last = (*last).max(done);
+                Ok(())
+            }
         }
     }
 
