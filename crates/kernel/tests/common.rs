@@ -48,16 +48,13 @@ pub fn run_example(name: &str, stop_after: Option<Duration>) -> RunReport {
 /// Runs a real-time scenario, and once more if an assertion failed. The scripts' `±1ms`
 /// tolerances are the kernel's; a run in real time on this 2-core virtual machine can have
 /// a step a few milliseconds late (a stolen time slice, even at real-time priority), which
-/// no script line can tell from a TCP difference. A real difference fails both runs; the
-/// first run's failures are printed either way.
+/// no script line can tell from a TCP difference. Relative packet times already allow for a
+/// step's measured lateness (the runner's `forgive_lateness`); absolute times and state
+/// checks do not, hence this second run. A real difference fails both runs; the first run's
+/// failures are printed either way.
 pub fn twice_if_late(name: &str, run: impl Fn() -> RunReport) -> RunReport {
     let first = run();
-    let failed: Vec<String> = first
-        .assertions
-        .iter()
-        .filter(|a| !a.passed)
-        .map(|a| format!("line {}: {}", a.span.line, a.sentence()))
-        .collect();
+    let failed = failures(&first);
     if failed.is_empty() {
         return first;
     }
@@ -68,14 +65,18 @@ pub fn twice_if_late(name: &str, run: impl Fn() -> RunReport) -> RunReport {
     run()
 }
 
-/// Panics listing every failed assertion.
-pub fn assert_all_pass(name: &str, r: &RunReport) {
-    let failed: Vec<String> = r
-        .assertions
+/// Every failed assertion, one `line N: …` each.
+fn failures(r: &RunReport) -> Vec<String> {
+    r.assertions
         .iter()
         .filter(|a| !a.passed)
         .map(|a| format!("line {}: {}", a.span.line, a.sentence()))
-        .collect();
+        .collect()
+}
+
+/// Panics listing every failed assertion.
+pub fn assert_all_pass(name: &str, r: &RunReport) {
+    let failed = failures(r);
     assert!(
         failed.is_empty(),
         "{name} on the kernel:\n{}\n\ntimeline:\n{}",
